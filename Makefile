@@ -1,0 +1,25 @@
+# The README's two commands are `make run` and `make test`; both set up what they need.
+SHELL := /bin/bash
+VENV := .venv/bin
+export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
+
+.PHONY: setup setup-dev run test bench clean
+
+setup:
+	scripts/setup.sh
+
+setup-dev:
+	scripts/setup.sh dev
+
+# The main job on the bundled samples.
+run: setup
+	scripts/main-job.sh
+
+test: setup-dev
+	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/python bench/text.py ../shared/data
+
+clean:
+	rm -rf .venv .cache .pytest_cache .hypothesis

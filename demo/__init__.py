@@ -1,0 +1,1 @@
+"""The public Gradio demo. Filled by the demo issue."""

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One setup step for awal: system packages (when absent), a .venv, and the project
+# installed in it with the extras asked for. A second run with nothing changed is quick
+# and changes nothing.
+#
+#   scripts/setup.sh                 # ground floor only (what the main job needs today)
+#   scripts/setup.sh dev             # + the test tools
+#   scripts/setup.sh serve,demo,dev  # any comma-separated list of extras
+set -euo pipefail
+
+extras="${1:-}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- system packages -------------------------------------------------------------------
+# command -> Debian package. Installed only when the command is missing.
+declare -A sys_pkgs=([espeak-ng]=espeak-ng [sox]=sox [ffmpeg]=ffmpeg)
+missing=()
+for cmd in "${!sys_pkgs[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${sys_pkgs[$cmd]}")
+done
+if ((${#missing[@]})); then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "missing system packages: ${missing[*]} (no apt-get here: install them with your package manager)"
+        exit 1
+    fi
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { log "need root or sudo to install: ${missing[*]}"; exit 1; }
+        sudo="sudo"
+    fi
+    log "installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- python ----------------------------------------------------------------------------
+pick_python() {
+    for py in "${AWAL_PYTHON:-}" python3.11 python3.12 python3.10 python3; do
+        [ -n "$py" ] || continue
+        command -v "$py" >/dev/null 2>&1 || continue
+        if "$py" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)'; then
+            echo "$py"; return 0
+        fi
+    done
+    return 1
+}
+if [ ! -x .venv/bin/python ]; then
+    py="$(pick_python)" || { log "awal needs Python 3.10-3.12"; exit 1; }
+    log "creating .venv with $("$py" --version)"
+    "$py" -m venv .venv
+fi
+
+# Reinstall only when pyproject.toml or the extras changed since the last successful run.
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
+hash="$(sha256sum pyproject.toml | cut -c1-16)"
+key="$hash ${extras:-base}"
+stamp=".venv/.awal-setup"
+if [ -f "$stamp" ] && grep -qxF "$key" "$stamp"; then
+    log "environment up to date (${extras:-base})"
+    exit 0
+fi
+log "installing awal${extras:+[$extras]} into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
+{ grep "^$hash " "$stamp" 2>/dev/null || true; echo "$key"; } | sort -u > "$stamp.new"
+mv "$stamp.new" "$stamp"
+log "done"
