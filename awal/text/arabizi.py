@@ -53,7 +53,8 @@ _TATWEEL = "\u0640"
 _HARAKAT = re.compile("[\u064b-\u0652\u0670]")
 
 # One Arabizi unit: a consonant spelling, or a run of vowels.
-_UNIT = re.compile(r"ch|sh|kh|gh|dj|[aeiouAEIOU]+|.", re.DOTALL)
+# A doubled consonant comes first, so that "bessha" is s-s-h (بسّها), not s + "sh".
+_UNIT = re.compile(r"([b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])\1|ch|sh|kh|gh|dj|[aeiouAEIOU]+|.", re.DOTALL)
 _VOWEL = re.compile(r"[aeiou]+", re.IGNORECASE)
 
 # Letters Arabizi uses; a Latin token with any other letter (é, ç, ...) is not Arabizi.
@@ -85,18 +86,31 @@ def _emphatic_ok(token: str) -> bool:
     return True
 
 
+def _consonant(unit: str, emphatic: bool) -> str | None:
+    """The Arabic letter of one Arabizi consonant spelling (None for anything else)."""
+    if unit.isupper() and not (emphatic and unit in _EMPHATIC_CAPITALS):
+        unit = unit.lower()
+    return _CONSONANTS.get(unit) or _CONSONANTS.get(unit.lower())
+
+
 def _arabizi_token(token: str) -> str:
     emphatic = _emphatic_ok(token)
+    if re.match(r"2[aeiouAEIOU]", token):
+        token = token[1:]  # a word-initial hamza is the seat of the first vowel: 2ana -> أنا
     out: list[str] = []
     prev_cons: str | None = None
-    for k, unit in enumerate(_UNIT.findall(token)):
+    for k, match in enumerate(_UNIT.finditer(token)):
+        unit = match.group()
+        if match.group(1):  # a doubled letter: the letter, then a shadda
+            letter = _consonant(unit[0], emphatic)
+            out.append(letter + _SHADDA if letter else unit)
+            prev_cons = None
+            continue
         if _VOWEL.fullmatch(unit):
             out.append(_vowel_to_arabic(unit, initial=k == 0))
             prev_cons = None
             continue
-        if unit.isupper() and unit.isalpha() and not (emphatic and unit in _EMPHATIC_CAPITALS):
-            unit = unit.lower()
-        letter = _CONSONANTS.get(unit) or _CONSONANTS.get(unit.lower())
+        letter = _consonant(unit, emphatic)
         if letter is None:
             out.append(unit)  # hyphen, apostrophe, punctuation
             prev_cons = None
@@ -107,9 +121,7 @@ def _arabizi_token(token: str) -> str:
             continue
         out.append(letter)
         prev_cons = letter
-    word = "".join(out).replace("'", "").replace("-", " ")
-    # Word-initial hamza written as a digit 2 sits on an alif.
-    return re.sub(r"^ء(?=[اوي])", "أ", word)
+    return "".join(out).replace("'", "").replace("-", " ")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ NFKC would fold the labialization mark ⵯ U+2D6F into ⵡ U+2D61 and ``ʷ`` int
   letters پ ڤ ڭ are kept.
 * ``scoring-leaderboard``: the Open Universal Arabic ASR Leaderboard's
   ``normalize_arabic_text`` step for step (it maps پ to ب and ڤ to ف).
-* ``tts``: ``display``, then numbers, times, dates, currency, phone numbers,
+* ``tts``: ``display``, Eastern digits to Western, tatweel removed, then numbers, times, dates, currency, phone numbers,
   percentages, units, abbreviations and symbols spelled out in the text's script.
 
 >>> normalize("ⴰⴳⵯⵔⵔⴰⵡ!", "zgh", "scoring")
@@ -150,7 +150,8 @@ def scoring(text: str, language: Language) -> str:
     text = lowercase_latin(text, language)
     text = fold_arabic(strip_harakat(text))
     text = western_digits(text).replace(_TIFINAGH_JOINER, "")
-    return collapse_spaces(text)
+    # NFC again: a removed letter may leave a combining mark next to a new base letter.
+    return collapse_spaces(nfc(text))
 
 
 # --- the leaderboard's normalizer, step for step -------------------------------------------
@@ -184,7 +185,9 @@ def scoring_leaderboard(text: str, language: Language) -> str:
 def tts(text: str, language: Language) -> str:
     from awal.text.verbalize import verbalize
 
-    return collapse_spaces(verbalize(display(text, language), language))
+    text = western_digits(display(text, language)).replace(_TATWEEL, "")
+    # NFC again: a spelled-out number may now carry a combining mark that followed a digit.
+    return collapse_spaces(nfc(verbalize(text, language)))
 
 
 _PROFILES: Mapping[str, Callable[[str, Language], str]] = {

@@ -121,7 +121,7 @@ def _vocabulary(family: str, script: str) -> tuple[Vocabulary, str]:
 # touch a number (ب50 درهم).
 _L = r"(?<![^\W_\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u2d30-\u2d7f])"
 _R = r"(?![^\W_\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u2d30-\u2d7f])"
-_AMOUNT = r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_AMOUNT = r"[0-9]{1,3}(?:[ \u00a0\u202f.][0-9]{3})+(?:,[0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?"
 _CURRENCY_AFTER = r"[€$]|(?i:dhs?|mad|eur|usd|euros?)|درهم|دراهم|د\.م\.?|أورو|اورو|دولار"
 _UNITS = r"km/h|km|kg|cm|mm|min"
 _ONE_LETTER_UNITS = r"|[gmlh]"
@@ -134,16 +134,16 @@ def _pattern(arabizi: bool) -> re.Pattern[str]:
     units = _UNITS if arabizi else _UNITS + _ONE_LETTER_UNITS
     return re.compile(
         rf"""{_L}(?:
-      (?P<phone>(?:\+212|00212|0)[\s.-]?[5-8](?:[\s.-]?\d){{8}})
-    | (?P<date>(?P<day>0?[1-9]|[12]\d|3[01])(?P<sep>[/.-])(?P<month>0?[1-9]|1[0-2])(?P=sep)(?P<year>\d{{4}}))
-    | (?P<time>(?P<hour>[01]?\d|2[0-3])\s?[:hH]\s?(?P<minute>[0-5]\d))(?![:\d])
+      (?P<phone>(?:\+212|00212|0)[\s.-]?[5-8](?:[\s.-]?[0-9]){{8}})
+    | (?P<date>(?P<day>0?[1-9]|[12][0-9]|3[01])(?P<sep>[/.-])(?P<month>0?[1-9]|1[0-2])(?P=sep)(?P<year>[0-9]{{4}}))
+    | (?P<time>(?P<hour>[01]?[0-9]|2[0-3])\s?[:hH]\s?(?P<minute>[0-5][0-9]))(?![:[0-9]])
     | (?P<cur_pre>[€$])\s?(?P<amount_pre>{_AMOUNT})
     | (?P<amount>{_AMOUNT})\s?(?P<cur>{_CURRENCY_AFTER})
-    | (?P<percent>\d+(?:[.,]\d+)?)\s?[%٪]
-    | (?P<measure>\d+(?:[.,]\d+)?)\s?(?P<unit>{units})
-    | (?P<grouped>\d{{1,3}}(?:[ \u00a0\u202f.]\d{{3}})+)(?![.,]?\d)
-    | (?P<decimal>\d+[.,]\d+)
-    | (?P<integer>\d+)
+    | (?P<percent>[0-9]+(?:[.,][0-9]+)?)\s?[%٪]
+    | (?P<measure>[0-9]+(?:[.,][0-9]+)?)\s?(?P<unit>{units})
+    | (?P<grouped>[0-9]{{1,3}}(?:[ \u00a0\u202f.][0-9]{{3}})+)(?![.,]?[0-9])
+    | (?P<decimal>[0-9]+[.,][0-9]+)
+    | (?P<integer>[0-9]+)
     ){_R}""",
         re.VERBOSE,
     )
@@ -152,10 +152,10 @@ def _pattern(arabizi: bool) -> re.Pattern[str]:
 def _amount_digits(amount: str) -> tuple[str, str]:
     """``"1 250,50"`` -> ``("1250", "50")``: spaces and dots before 3 digits group thousands."""
     whole, _, cents = amount.rpartition(",") if "," in amount else (amount, "", "")
-    if not re.fullmatch(r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+", whole):
+    if not re.fullmatch(r"[0-9]{1,3}(?:[ \u00a0\u202f.][0-9]{3})+", whole):
         whole, _, dot_cents = whole.partition(".")
         cents = cents or dot_cents
-    return re.sub(r"\D", "", whole), cents
+    return re.sub(r"[^0-9]", "", whole), cents
 
 
 def verbalize(text: str, language: Language) -> str:
@@ -201,7 +201,7 @@ def verbalize(text: str, language: Language) -> str:
     def one(m: re.Match[str]) -> str:
         g = m.group
         if g("phone"):
-            digits = words(re.sub(r"\D", "", g("phone")), "digits")
+            digits = words(re.sub(r"[^0-9]", "", g("phone")), "digits")
             return f"{out(vocab.plus)} {digits}" if g("phone").startswith("+") else digits
         if g("date"):
             return f"{words(int(g('day')))} {out(vocab.months[int(g('month')) - 1])} {words(g('year'), 'year')}"
@@ -216,7 +216,7 @@ def verbalize(text: str, language: Language) -> str:
         if g("measure"):
             return f"{number(g('measure'))} {out(vocab.units[g('unit')])}"
         if g("grouped"):
-            return words(re.sub(r"\D", "", g("grouped")))
+            return words(re.sub(r"[^0-9]", "", g("grouped")))
         return number(g("decimal") or g("integer"))
 
     arabizi = language.family == "ary" and num_script != ARAB
