@@ -11,9 +11,9 @@ Capitals carry meaning, so Arabizi is never lowercased blindly: a capital is rea
 as an emphatic only when it is one of ``T S D Z H`` and the token is not all capitals
 or a capitalized word at the start of a sentence.
 
-Tokens in another script pass through unchanged: Latin tokens inside Arabic-script
-text (French words: ``rendez-vous``), Latin words with French letters (é è ç ...),
-and Arabic tokens inside Arabizi text.
+Tokens in another script pass through unchanged: Latin tokens in a line that has
+Arabic-script words (French words: ``بغيت rendez-vous``), Latin words with French
+letters (é è ç ...), and Arabic tokens on the way to Arabic script.
 
 >>> arabizi_to_arabic("rah t9der xi nher nji")
 'راه تقدر شي نهر نجي'
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from awal.text.scripts import ARAB, LATN, token_script
+from awal.text.scripts import ARAB, LATN, token_script, tokens
 
 __all__ = ["Lexicon", "arabic_to_arabizi", "arabizi_to_arabic", "load_lexicon"]
 
@@ -221,11 +221,11 @@ def _split_punct(token: str) -> tuple[str, str, str]:
 def arabizi_to_arabic(text: str, lexicon: Lexicon | None = None) -> str:
     """Write Arabizi Darija in Arabic script.
 
-    Latin tokens are converted when the text is mostly Latin (Arabizi); in mostly
-    Arabic-script text, Latin tokens are foreign words and pass through, as do Latin
-    tokens with letters Arabizi does not use (é, ç, ...).
+    Latin tokens are converted when the text has no Arabic-script word (Arabizi); in
+    text with Arabic-script words, Latin tokens are foreign words (French, mostly) and
+    pass through, as do Latin tokens with letters Arabizi does not use (é, ç, ...).
     """
-    if token_script(text) == ARAB:
+    if any(tok.script == ARAB for tok in tokens(text)):
         return text
 
     def convert(token: str) -> str:
