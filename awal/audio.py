@@ -53,6 +53,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from awal.errors import InputError
+
 __all__ = [
     "SAMPLE_RATE",
     "Audio",
@@ -105,7 +107,7 @@ _SF_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class AudioError(ValueError):
+class AudioError(InputError):
     """An input that cannot be decoded (or an output that cannot be written).
 
     ``str(error)`` reads ``cannot decode 'x.wav': file is empty (0 bytes)``; the parts are

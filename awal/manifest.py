@@ -43,6 +43,8 @@ from types import MappingProxyType
 from typing import Any, Union
 from urllib.parse import urlparse
 
+from awal.errors import InputError
+
 __all__ = [
     "ManifestError",
     "ManifestRecord",
@@ -66,7 +68,7 @@ _NEMO_PATH_LEN_LIMIT = 255
 _SHARDED_MANIFEST = re.compile(r"^manifest_(\d+)\.json$")
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError):
     """A problem with a manifest, located by file and 1-based line number.
 
     ``str(error)`` reads ``"train.jsonl:7: 'duration' must be a positive number, got -1"``
