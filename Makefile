@@ -18,7 +18,7 @@ run: setup
 test: setup-dev
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data
 
 clean:

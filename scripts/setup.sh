@@ -6,6 +6,7 @@
 #   scripts/setup.sh                 # ground floor only (what the main job needs today)
 #   scripts/setup.sh dev             # + the test tools
 #   scripts/setup.sh serve,demo,dev  # any comma-separated list of extras
+#   AWAL_PYTHON=/path/to/python3.12 scripts/setup.sh dev   # choose the interpreter
 set -euo pipefail
 
 extras="${1:-}"
@@ -37,18 +38,19 @@ if ((${#missing[@]})); then
 fi
 
 # --- python ----------------------------------------------------------------------------
+usable() { "$1" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null; }
 pick_python() {
-    for py in "${AWAL_PYTHON:-}" python3.11 python3.12 python3.10 python3; do
-        [ -n "$py" ] || continue
-        command -v "$py" >/dev/null 2>&1 || continue
-        if "$py" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)'; then
-            echo "$py"; return 0
-        fi
+    if [ -n "${AWAL_PYTHON:-}" ]; then # an explicit choice is used or refused, never replaced
+        usable "$AWAL_PYTHON" && { echo "$AWAL_PYTHON"; return 0; }
+        log "AWAL_PYTHON=$AWAL_PYTHON is not a working Python 3.10-3.12"; return 1
+    fi
+    for py in python3.11 python3.12 python3.10 python3; do
+        command -v "$py" >/dev/null 2>&1 && usable "$py" && { echo "$py"; return 0; }
     done
-    return 1
+    log "awal needs Python 3.10-3.12"; return 1
 }
 if [ ! -x .venv/bin/python ]; then
-    py="$(pick_python)" || { log "awal needs Python 3.10-3.12"; exit 1; }
+    py="$(pick_python)" || exit 1
     log "creating .venv with $("$py" --version)"
     "$py" -m venv .venv
 fi

@@ -123,6 +123,19 @@ def test_lexicon_reads_doda_csv_layouts(tmp_path) -> None:
     assert lex.arabizi_for("واحد") == "wahd"  # the first spelling (n1) wins
 
 
+def test_lexicon_skips_doda_synonyms_and_misaligned_words(tmp_path) -> None:
+    # DODa time.csv lists "nhar" (day) beside the spellings of يوم; places.csv pairs
+    # "dar bida" with الدار البيضاء, so word-by-word alignment would give dar -> الدار.
+    time = tmp_path / "semantic_categories__time.csv"
+    time.write_text("n1,n2,n3,n4,darija_ar,eng\nyawm,youm,nhar,,يوم,day\n", encoding="utf-8")
+    places = tmp_path / "semantic_categories__places.csv"
+    places.write_text("n1,n2,darija_ar,eng\ndar bida,,الدار البيضاء,casablanca\n", encoding="utf-8")
+    lex = load_lexicon(time, places)
+    assert lex.arabic_for("youm") == "يوم"  # a spelling of the same word
+    assert lex.arabic_for("nhar") is None
+    assert lex.arabic_for("dar") is None
+
+
 def test_lexicon_ignores_pairs_in_wrong_scripts() -> None:
     lex = Lexicon.from_pairs([("واحد", "wahd"), ("wahd", "واحد"), ("", "x")])
     assert len(lex) == 1

@@ -168,9 +168,11 @@ def load_lexicon(*paths: str | Path) -> Lexicon:
     """Read lexicon files into one :class:`Lexicon` (earlier files win).
 
     Formats: a two-column TSV ``arabizi<TAB>arabic`` (lines starting with ``#``
-    ignored), or any DODa CSV: word lists with spelling variants ``n1..n6`` and
-    ``darija_ar``, and sentence lists with ``darija`` and ``darija_ar`` (sentences
-    are aligned word by word when both sides have the same number of words).
+    ignored; every pair trusted), or any DODa CSV: word lists with spelling variants
+    ``n1..n6`` and ``darija_ar``, sentence lists with ``darija`` and ``darija_ar``
+    (aligned word by word when both sides have as many words), and other lists with
+    ``*darija*`` columns. From DODa, a pair is kept only when both sides have the same
+    consonant skeleton: DODa's columns also hold synonyms (``nhar`` beside يوم).
     """
     pairs: list[tuple[str, str]] = []
     for path in paths:
@@ -187,17 +189,36 @@ def load_lexicon(*paths: str | Path) -> Lexicon:
     return Lexicon.from_pairs(pairs)
 
 
+# DODa puts related words beside the spellings (yawm, youm, nhar -> يوم; had -> هادا;
+# dir -> دار) and its sentence lists do not align one to one (dar bida -> الدار البيضاء).
+# A pair is kept only when both sides have the same skeleton: consonants and long
+# vowels, with the letters Arabizi spells alike (h for ح, s for ص, ...) counted as one,
+# hamza seats as their vowel, a final ة/ى as ا, and doubled letters once.
+_SKELETON_DROP = re.compile("[\u064b-\u0652\u0670\u0640ء]")
+_SKELETON_FOLD = str.maketrans("حصطضظقڭگݣثذأإآؤئ", "هستدزككككتداااوي")
+
+
+def _skeleton(arabic: str) -> str:
+    word = re.sub("[ةى]$", "ا", _SKELETON_DROP.sub("", arabic))
+    return re.sub(r"(.)\1+", r"\1", word.translate(_SKELETON_FOLD))
+
+
+def _same_word(latin: str, arabic: str) -> bool:
+    return _skeleton(_arabizi_token(latin)) == _skeleton(arabic)
+
+
 def _doda_pairs(rows: Iterable[Mapping[str, str]]) -> Iterable[tuple[str, str]]:
     for row in rows:
         arabic = (row.get("darija_ar") or "").strip()
         if not arabic:
             continue
-        latin_cols = [k for k in row if k and re.fullmatch(r"n\d|darija", k)]
+        # spelling columns: n1..n6 in word lists, darija in sentence lists, *_darija in others
+        latin_cols = [k for k in row if k and k != "darija_ar" and re.fullmatch(r"n\d|.*darija.*", k)]
         for col in latin_cols:
             latin = (row.get(col) or "").strip()
             lw, aw = latin.split(), arabic.split()
             if len(lw) == len(aw):
-                yield from zip(lw, aw)
+                yield from ((lat, ar) for lat, ar in zip(lw, aw) if _same_word(lat, ar))
 
 
 def _convert_tokens(text: str, convert, source_script: str) -> str:

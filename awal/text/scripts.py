@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 __all__ = ["Token", "char_script", "dominant_script", "iter_runs", "token_script", "tokens"]
@@ -28,6 +29,7 @@ ARAB, LATN, TFNG, GREK, CYRL, COMMON, UNKNOWN = "Arab", "Latn", "Tfng", "Grek", 
 _ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 
 
+@lru_cache(maxsize=4096)
 def char_script(ch: str) -> str:
     """The script of one character: letters and marks only; everything else is ``Zyyy``."""
     cat = unicodedata.category(ch)

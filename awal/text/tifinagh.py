@@ -1,8 +1,11 @@
 """Tamazight transliteration: Tifinagh <-> Latin (IRCAM), informal Latin input, Kabyle usage.
 
 The table is IRCAM's (Standard Moroccan Tamazight, Unicode Tifinagh block U+2D30-U+2D7F).
-Tifinagh -> IRCAM Latin -> Tifinagh is lossless, and so is lowercase NFC IRCAM Latin ->
-Tifinagh -> Latin. Labialized ⴳⵯ/ⴽⵯ are written ``gʷ``/``kʷ`` (U+02B7) in Latin.
+With ``scheme="ircam"``, Tifinagh -> IRCAM Latin -> Tifinagh is lossless, and so is
+lowercase NFC IRCAM Latin -> Tifinagh -> Latin. The default ``scheme="auto"`` keeps that
+promise except for Tifinagh g/k/c/s followed by h (ⴳⵀ ⴽⵀ ⵛⵀ ⵙⵀ) in a word with no other
+IRCAM letter, which it reads back as a digraph (ⵖ ⵅ ⵛ ⵛ). Labialized ⴳⵯ/ⴽⵯ are written
+``gʷ``/``kʷ`` (U+02B7) in Latin.
 
 Informal Latin as people type it (``gh`` for ɣ, ``ch``/``sh`` for c, ``kh`` for x, ``3``
 for ɛ, ``7`` for ḥ) is read with ``scheme="informal"``, or per token with

@@ -14,7 +14,7 @@ words, Arabizi gets Arabizi; Tamazight in Tifinagh gets Tifinagh, in Latin gets 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Mapping, Sequence
 
@@ -103,15 +103,50 @@ _KAB_LATN = Vocabulary(
 )  # fmt: skip
 
 
+def _tifinagh_vocabulary(vocab: Vocabulary, variant: str) -> Vocabulary:
+    """The Latin vocabulary of a Tamazight language, written in Tifinagh."""
+
+    def tf(word: str) -> str:
+        return latin_to_tifinagh(word, scheme="ircam", variant=variant)  # type: ignore[arg-type]
+
+    def tf_values(table: Mapping[str, str]) -> dict[str, str]:
+        return {key: tf(word) for key, word in table.items()}
+
+    return replace(
+        vocab,
+        months=tuple(tf(m) for m in vocab.months),
+        quarter=tf(vocab.quarter), third=tf(vocab.third), half=tf(vocab.half), less=tf(vocab.less),
+        minutes=tf(vocab.minutes), currencies=tf_values(vocab.currencies), cents=tf(vocab.cents),
+        percent=tf(vocab.percent), plus=tf(vocab.plus), symbols=tf_values(vocab.symbols),
+        units=tf_values(vocab.units), abbreviations=tf_values(vocab.abbreviations),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Resources:
+    """Everything one (language family, script of the text) needs, built once."""
+
+    vocab: Vocabulary
+    script: str  # the script numbers are spelled in
+    words: re.Pattern[str]  # abbreviations and symbols
+    replacements: Mapping[str, str]
+
+
 @lru_cache(maxsize=None)
-def _vocabulary(family: str, script: str) -> tuple[Vocabulary, str]:
-    """The vocabulary and the script numbers are spelled in, for a language family and the
-    script of the text."""
+def _resources(family: str, script: str) -> _Resources:
     if family == "ary":
-        return (_ARY_ARAB, ARAB) if script == ARAB else (_ARY_LATN, "Latn")
-    if family == "kab":
-        return _KAB_LATN, (TFNG if script == TFNG else "Latn")
-    return _ZGH_LATN, (TFNG if script == TFNG else "Latn")
+        vocab, num_script = (_ARY_ARAB, ARAB) if script == ARAB else (_ARY_LATN, "Latn")
+    else:
+        vocab = _KAB_LATN if family == "kab" else _ZGH_LATN
+        num_script = TFNG if script == TFNG else "Latn"
+        if num_script == TFNG:
+            vocab = _tifinagh_vocabulary(vocab, "kab" if family == "kab" else "ircam")
+    replacements = {abbr: word for abbr, word in vocab.abbreviations.items()}
+    replacements.update({symbol: f" {word} " for symbol, word in vocab.symbols.items()})
+    abbreviations = "|".join(re.escape(a) for a in sorted(vocab.abbreviations, key=len, reverse=True))
+    symbols = "|".join(re.escape(sym) for sym in vocab.symbols)
+    words = re.compile(rf"(?<!\w)(?:{abbreviations})(?!\w)|{symbols}")
+    return _Resources(vocab, num_script, words, replacements)
 
 
 # --- one pass over the text: the first alternative that matches at a position wins --------
@@ -161,16 +196,10 @@ def _amount_digits(amount: str) -> tuple[str, str]:
 def verbalize(text: str, language: Language) -> str:
     """Spell out numbers and symbols in ``text`` (see the module docs). Pure; idempotent."""
     script = token_script(text)
-    vocab, num_script = _vocabulary(language.family, script if script != COMMON else language.default_script)
+    res = _resources(language.family, script if script != COMMON else language.default_script)
+    vocab, num_script = res.vocab, res.script
     code = language.code
     conj = and_word(code, script=num_script)
-
-    def out(word: str) -> str:
-        """Vocabulary words are Latin for Tamazight: write them in Tifinagh when needed."""
-        if num_script != TFNG:
-            return word
-        variant = "kab" if language.family == "kab" else "ircam"
-        return latin_to_tifinagh(word, scheme="ircam", variant=variant)
 
     def words(n: int | str, reading: str = "cardinal") -> str:
         return number_to_words(n, code, script=num_script, reading=reading)  # type: ignore[arg-type]
@@ -182,9 +211,9 @@ def verbalize(text: str, language: Language) -> str:
 
     def money(amount: str, symbol: str) -> str:
         whole, cents = _amount_digits(amount)
-        parts = [words(whole), out(vocab.currencies[_CURRENCY_CODES[symbol.lower()]])]
+        parts = [words(whole), vocab.currencies[_CURRENCY_CODES[symbol.lower()]]]
         if cents and int(cents):
-            parts += [conj, words(int(cents.ljust(2, "0"))), out(vocab.cents)]
+            parts += [conj, words(int(cents.ljust(2, "0"))), vocab.cents]
         return " ".join(parts)
 
     def time(hour: int, minute: int) -> str:
@@ -192,19 +221,19 @@ def verbalize(text: str, language: Language) -> str:
             return words(hour)
         if minute in (15, 20, 30):
             part = {15: vocab.quarter, 20: vocab.third, 30: vocab.half}[minute]
-            return f"{words(hour)} {conj} {out(part)}"
+            return f"{words(hour)} {conj} {part}"
         if minute in (40, 45):
             part = {40: vocab.third, 45: vocab.quarter}[minute]
-            return f"{words((hour + 1) % 24)} {out(vocab.less)} {out(part)}"
-        return f"{words(hour)} {conj} {words(minute)} {out(vocab.minutes)}"
+            return f"{words((hour + 1) % 24)} {vocab.less} {part}"
+        return f"{words(hour)} {conj} {words(minute)} {vocab.minutes}"
 
     def one(m: re.Match[str]) -> str:
         g = m.group
         if g("phone"):
             digits = words(re.sub(r"[^0-9]", "", g("phone")), "digits")
-            return f"{out(vocab.plus)} {digits}" if g("phone").startswith("+") else digits
+            return f"{vocab.plus} {digits}" if g("phone").startswith("+") else digits
         if g("date"):
-            return f"{words(int(g('day')))} {out(vocab.months[int(g('month')) - 1])} {words(g('year'), 'year')}"
+            return f"{words(int(g('day')))} {vocab.months[int(g('month')) - 1]} {words(g('year'), 'year')}"
         if g("time"):
             return time(int(g("hour")), int(g("minute")))
         if g("amount_pre"):
@@ -212,20 +241,16 @@ def verbalize(text: str, language: Language) -> str:
         if g("amount"):
             return money(g("amount"), g("cur"))
         if g("percent"):
-            return f"{number(g('percent'))} {out(vocab.percent)}"
+            return f"{number(g('percent'))} {vocab.percent}"
         if g("measure"):
-            return f"{number(g('measure'))} {out(vocab.units[g('unit')])}"
+            return f"{number(g('measure'))} {vocab.units[g('unit')]}"
         if g("grouped"):
             return words(re.sub(r"[^0-9]", "", g("grouped")))
         return number(g("decimal") or g("integer"))
 
     arabizi = language.family == "ary" and num_script != ARAB
     text = _pattern(arabizi).sub(one, text)
-    for abbr, word in vocab.abbreviations.items():
-        text = re.sub(rf"(?<!\w){re.escape(abbr)}(?!\w)", out(word), text)
-    for symbol, word in vocab.symbols.items():
-        text = text.replace(symbol, f" {out(word)} ")
-    return text
+    return res.words.sub(lambda m: res.replacements[m.group()], text)
 
 
 def _integer(digits: str, words) -> str:
