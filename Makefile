@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
 
-.PHONY: setup setup-dev run test bench clean
+.PHONY: setup setup-dev run test lint bench clean
 
 setup:
 	scripts/setup.sh
@@ -17,6 +17,10 @@ run: setup
 
 test: setup-dev
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/ruff check awal bench tests
+	$(VENV)/mypy
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data

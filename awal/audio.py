@@ -242,14 +242,10 @@ def _opened(source: AudioSource) -> Iterator[tuple[str, Path | io.BytesIO]]:
         name = str(getattr(source, "name", "<file object>"))
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
-            raise TypeError(
-                f"{name}: expected a binary file object, got {type(data).__name__} data"
-            )
+            raise TypeError(f"{name}: expected a binary file object, got {type(data).__name__} data")
         data = bytes(data)
     else:
-        raise TypeError(
-            f"expected a path, bytes or a binary file object, got {type(source).__name__}"
-        )
+        raise TypeError(f"expected a path, bytes or a binary file object, got {type(source).__name__}")
     if not data:
         raise AudioError(name, "input is empty (0 bytes)")
     yield name, io.BytesIO(data)
@@ -303,9 +299,7 @@ def _sf_reason(error: BaseException) -> str:
 
 
 def _ffmpeg_reason(stderr: bytes, path: str) -> str:
-    lines = [
-        line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
-    ]
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     reason = lines[-1] if lines else "no message"
     # "x.wav: Invalid data found when processing input" -- the path is in our message already.
     return reason[len(path) + 2 :] if reason.startswith(f"{path}: ") else reason
@@ -343,9 +337,7 @@ def _probe(name: str, path: str, sf_error: BaseException) -> tuple[dict, dict]:
     return fmt, stream
 
 
-def _ffmpeg_decode(
-    name: str, data: Path | io.BytesIO, sf_error: BaseException
-) -> tuple[np.ndarray, int]:
+def _ffmpeg_decode(name: str, data: Path | io.BytesIO, sf_error: BaseException) -> tuple[np.ndarray, int]:
     with _as_file(data) as path:
         _, stream = _probe(name, path, sf_error)
         rate, channels = int(stream["sample_rate"]), int(stream["channels"])
@@ -386,9 +378,7 @@ def _ffprobe_info(name: str, data: Path | io.BytesIO, sf_error: BaseException) -
 # --- writing -------------------------------------------------------------------------------
 
 
-def write_audio(
-    path: str | os.PathLike[str], samples: np.ndarray, sr: int, *, subtype: str | None = None
-) -> None:
+def write_audio(path: str | os.PathLike[str], samples: np.ndarray, sr: int, *, subtype: str | None = None) -> None:
     """Write ``(n,)`` or ``(channels, n)`` samples to ``path``; the extension picks the format.
 
     ``.wav`` and ``.flac`` default to 16-bit PCM (written with this module's int16
@@ -400,9 +390,7 @@ def write_audio(
     ext = Path(path).suffix.lower()
     if ext not in _WRITE_FORMATS:
         supported = ", ".join(sorted(_WRITE_FORMATS))
-        raise AudioError(
-            name, f"unsupported extension {ext or '(none)'!r} (supported: {supported})", "write"
-        )
+        raise AudioError(name, f"unsupported extension {ext or '(none)'!r} (supported: {supported})", "write")
     _check_rate(sr)
     fmt, default_subtype = _WRITE_FORMATS[ext]
     subtype = (subtype or default_subtype or "").upper() or None
@@ -423,9 +411,7 @@ def write_audio(
 # --- resampling and channels ---------------------------------------------------------------
 
 
-def resample(
-    samples: np.ndarray, orig_sr: int, target_sr: int, *, quality: str = "HQ"
-) -> np.ndarray:
+def resample(samples: np.ndarray, orig_sr: int, target_sr: int, *, quality: str = "HQ") -> np.ndarray:
     """Resample ``(n,)`` or ``(channels, n)`` float audio with soxr (``quality``: soxr's
     ``"QQ" "LQ" "MQ" "HQ" "VHQ"``). Returns float32; the input itself when the rates match."""
     _check_rate(orig_sr)
@@ -479,9 +465,7 @@ def deinterleave(pcm: np.ndarray, channels: int) -> np.ndarray:
     if channels < 1:
         raise ValueError(f"channels must be >= 1, got {channels}")
     if x.ndim != 1 or x.size % channels:
-        raise ValueError(
-            f"expected a 1-D array whose length is a multiple of {channels}, got shape {x.shape}"
-        )
+        raise ValueError(f"expected a 1-D array whose length is a multiple of {channels}, got shape {x.shape}")
     return np.ascontiguousarray(x.reshape(-1, channels).T)
 
 

@@ -11,11 +11,13 @@ invalid UTF-8 with its line number, missing file).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from typing import Callable, Iterator, Sequence, TextIO
 
 from awal.errors import InputError
+from awal.text.normalize import PROFILES
 
 __all__ = ["main"]
 
@@ -42,9 +44,11 @@ def _read_lines(path: str) -> list[str]:
 
 
 def _map_lines(fn: Callable[[str], str], stdin, stdout: TextIO) -> None:
+    interactive = stdout.isatty()
     for line in _utf8_lines(stdin):
         stdout.write(fn(line) + "\n")
-        stdout.flush() if stdout.isatty() else None
+        if interactive:  # a person typing sees each line at once
+            stdout.flush()
 
 
 # --- subcommands ---------------------------------------------------------------------------
@@ -55,8 +59,10 @@ def _cmd_languages(args: argparse.Namespace) -> int:
 
     for lang in languages():
         scripts = ",".join(s.lower() for s in lang.scripts)
-        print(f"{lang.code}\t{lang.name}\t{lang.native_name}\tscripts={scripts}\t"
-              f"default={lang.default_script.lower()}\twhisper={lang.whisper_token}")
+        print(
+            f"{lang.code}\t{lang.name}\t{lang.native_name}\tscripts={scripts}\t"
+            f"default={lang.default_script.lower()}\twhisper={lang.whisper_token}"
+        )
     return 0
 
 
@@ -96,8 +102,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 # --- parser --------------------------------------------------------------------------------
 
-_PROFILES = ("scoring", "scoring-leaderboard", "tts", "display")  # awal.text.normalize.PROFILES
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = text_sub.add_parser("normalize", help="normalize text with a profile, one line per line")
     p.add_argument("--lang", required=True, help="language code (ary, zgh, kab, shi, tzm, rif)")
-    p.add_argument("--profile", default="scoring", choices=_PROFILES, help="normalization profile (default: scoring)")
+    p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization profile (default: scoring)")
     p.set_defaults(func=_cmd_normalize)
 
     p = text_sub.add_parser("translit", help="transliterate text, one line per line; source script found per token")
@@ -140,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True, help="language code")
     p.add_argument("--ref", required=True, help="reference text, one utterance per line")
     p.add_argument("--hyp", required=True, help="hypotheses, one per line, in the same order")
-    p.add_argument("--profile", default="scoring", choices=_PROFILES, help="normalization profile (default: scoring)")
+    p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization profile (default: scoring)")
     p.add_argument("--details", metavar="FILE", help="write per-line alignments as JSON lines")
     p.set_defaults(func=_cmd_score)
     return parser
@@ -161,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     args.stdin = sys.stdin.buffer
-    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")
     try:
         return args.func(args)
     except InputError as err:  # unknown language/profile/script, bad line, missing file

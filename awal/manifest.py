@@ -309,9 +309,7 @@ def resolve_audio_path(audio_filepath: str, manifest_path: StrPath) -> str:
     return os.path.expanduser(audio_filepath)
 
 
-def _parse_lines(
-    path: StrPath, *, resolve_paths: bool
-) -> Iterator[tuple[int, ManifestRecord | None, list[str]]]:
+def _parse_lines(path: StrPath, *, resolve_paths: bool) -> Iterator[tuple[int, ManifestRecord | None, list[str]]]:
     """Yield ``(line_number, record, [])`` or ``(line_number, None, problems)`` for each
     non-blank line. Lines are split on ``\\n`` only and decoded one by one, so that a
     bad byte is reported on its own line and U+2028/U+0085 inside text are kept."""

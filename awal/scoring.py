@@ -112,16 +112,14 @@ def _rate(errors: int, total: int) -> float:
     return errors / total
 
 
-def _alignment(ref_words: Sequence[str], hyp_words: Sequence[str]):
-    """jiwer's word alignment as our steps, plus the S/I/D counts."""
+def _alignment(ref_words: Sequence[str], hyp_words: Sequence[str]) -> tuple[tuple[AlignedWord, ...], int, int, int]:
+    """jiwer's word alignment as our steps, plus the substitution/insertion/deletion counts."""
     import jiwer
 
-    if not ref_words:
-        steps = tuple(AlignedWord("insert", None, w) for w in hyp_words)
-        return steps, 0, len(hyp_words), 0
-    if not hyp_words:
-        steps = tuple(AlignedWord("delete", w, None) for w in ref_words)
-        return steps, 0, 0, len(ref_words)
+    if not ref_words or not hyp_words:  # jiwer refuses empty sides; the answer is plain
+        inserted = tuple(AlignedWord("insert", None, w) for w in hyp_words)
+        deleted = tuple(AlignedWord("delete", w, None) for w in ref_words)
+        return inserted + deleted, 0, len(inserted), len(deleted)
     out = jiwer.process_words(" ".join(ref_words), " ".join(hyp_words))
     steps: list[AlignedWord] = []
     for chunk in out.alignments[0]:
@@ -133,7 +131,7 @@ def _alignment(ref_words: Sequence[str], hyp_words: Sequence[str]):
             steps.extend(AlignedWord("delete", r, None) for r in refs)
         else:
             op = "equal" if chunk.type == "equal" else "substitute"
-            steps.extend(AlignedWord(op, r, h) for r, h in zip(refs, hyps))
+            steps.extend(AlignedWord(op, r, h) for r, h in zip(refs, hyps, strict=True))
     return tuple(steps), out.substitutions, out.insertions, out.deletions
 
 
@@ -175,4 +173,6 @@ def score(refs: Iterable[str], hyps: Iterable[str], lang: str, profile: str = "s
     refs, hyps = list(refs), list(hyps)
     if len(refs) != len(hyps):
         raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
-    return ScoreReport(lang, profile, tuple(score_utterance(r, h, lang, profile) for r, h in zip(refs, hyps)))
+    return ScoreReport(
+        lang, profile, tuple(score_utterance(r, h, lang, profile) for r, h in zip(refs, hyps, strict=True))
+    )

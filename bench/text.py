@@ -114,7 +114,9 @@ def load_corpora(data_dir: Path) -> Corpora:
             reader = csv.DictReader(f)
             columns = set(reader.fieldnames or ())
             if not {"darija", "darija_ar"} <= columns:
-                raise DataError(f"{path} has no 'darija' and 'darija_ar' columns (it has: {', '.join(sorted(columns))})")
+                raise DataError(
+                    f"{path} has no 'darija' and 'darija_ar' columns (it has: {', '.join(sorted(columns))})"
+                )
             for row in reader:
                 lat, ar = (row["darija"] or "").strip(), (row["darija_ar"] or "").strip()
                 if lat and ar:
@@ -256,7 +258,9 @@ def quality(tasks: list[Task], c: Corpora, progress) -> dict:
 
     rows = [
         cer("translit ary arabizi->arab", c.ary_arabic, "Arabizi -> Arabic (rules) vs DODa darija_ar"),
-        cer("translit ary arabizi->arab +lexicon", c.ary_arabic, "Arabizi -> Arabic (rules + lexicon) vs DODa darija_ar"),
+        cer(
+            "translit ary arabizi->arab +lexicon", c.ary_arabic, "Arabizi -> Arabic (rules + lexicon) vs DODa darija_ar"
+        ),
         cer("translit ary arab->arabizi", c.ary_arabizi, "Arabic -> Arabizi (rules) vs DODa darija"),
     ]
     back = by_name["translit zgh latn->tfng"].output  # Tifinagh -> Latin -> Tifinagh
@@ -329,8 +333,10 @@ def table(tasks: list[Task], ratio: dict[str, float]) -> str:
 
 
 def quality_text(q: dict, lex: dict) -> str:
-    out = [f"lexicon: {lex['entries']:,} Arabizi words from {lex['files']} DODa word-list files, built in "
-           f"{lex['build_seconds']:.2f} s; it knows {lex['coverage']:.1%} of the test sentences' Arabizi words"]  # fmt: skip
+    out = [
+        f"lexicon: {lex['entries']:,} Arabizi words from {lex['files']} DODa word-list files, built in "
+        f"{lex['build_seconds']:.2f} s; it knows {lex['coverage']:.1%} of the test sentences' Arabizi words"
+    ]
     for r in q["cer"]:
         out.append(f"{r['what']}: CER {r['cer']:.2%}  WER {r['wer']:.2%}  ({r['utterances']:,} lines, "
                    f"{r['ref_chars']:,} ref chars, profile {r['profile']})")  # fmt: skip
@@ -422,7 +428,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     info = machine()
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-    subtitle = f"{info['cpus']} CPU ({info['cpu_model']}), Python {info['python']}, best of {args.repeat}, {now:%Y-%m-%d}"
+    subtitle = (
+        f"{info['cpus']} CPU ({info['cpu_model']}), Python {info['python']}, best of {args.repeat}, {now:%Y-%m-%d}"
+    )
     print(f"awal {awal_version} ({git_commit() or 'no git'}), {subtitle}")
     print(f"data: {args.data_dir}")
     print()

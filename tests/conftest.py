@@ -98,9 +98,7 @@ def run_awal(awal_cmd):
             proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
         )
         if check and result.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(result.args)} exited {result.returncode}\nstderr:\n{result.stderr}"
-            )
+            raise AssertionError(f"{' '.join(result.args)} exited {result.returncode}\nstderr:\n{result.stderr}")
         return result
 
     return run

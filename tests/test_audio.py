@@ -147,9 +147,7 @@ def test_float_convention() -> None:
     pcm = np.frombuffer(pcm16_encode(x), "<i2").tolist()
     assert pcm == [32767, -32768, 32767, -32768, 16384, 1, 0]
     assert pcm16_encode(ALL_INT16) == ALL_INT16.astype("<i2").tobytes()  # int16 passes through
-    np.testing.assert_array_equal(
-        pcm16_decode(pcm16_encode(ALL_INT16)), ALL_INT16 / np.float32(32768)
-    )
+    np.testing.assert_array_equal(pcm16_decode(pcm16_encode(ALL_INT16)), ALL_INT16 / np.float32(32768))
     for law in LAWS:  # float and int16 inputs encode identically
         assert LAWS[law][0](ALL_INT16 / np.float32(32768)) == LAWS[law][0](ALL_INT16)
     with pytest.raises(ValueError, match="NaN"):
@@ -386,9 +384,7 @@ def test_audio_info(ext: str, sine_files: dict[str, Path]) -> None:
         assert info.frames == RATE
 
 
-def test_bytes_and_file_objects(
-    sine_files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bytes_and_file_objects(sine_files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wav = sine_files["wav"]
     expected = load_audio(wav)
     np.testing.assert_array_equal(load_audio(wav.read_bytes()), expected)
@@ -412,9 +408,7 @@ def test_write_audio_round_trip(ext: str, tmp_path: Path) -> None:
     if ext == "ogg":
         np.testing.assert_allclose(audio.samples, stereo, atol=0.05)
     else:  # 16-bit PCM, written with the same int16 convention: exact
-        np.testing.assert_array_equal(
-            audio.samples, pcm16_decode(pcm16_encode(stereo)).reshape(2, -1)
-        )
+        np.testing.assert_array_equal(audio.samples, pcm16_decode(pcm16_encode(stereo)).reshape(2, -1))
 
 
 def test_write_audio_errors(tmp_path: Path) -> None:
@@ -532,9 +526,7 @@ def test_bad_input_raises_audio_error(
     if reason == "not an audio file" and FFPROBE is None:
         reason = "libsndfile cannot read it .* is not installed"
     for call in (load_audio, read_audio, audio_info):
-        with pytest.raises(
-            AudioError, match=f"^cannot decode {re.escape(repr(str(path)))}: {reason}"
-        ) as caught:
+        with pytest.raises(AudioError, match=f"^cannot decode {re.escape(repr(str(path)))}: {reason}") as caught:
             call(path)
         error = caught.value
         assert isinstance(error, ValueError) and error.source == str(path)

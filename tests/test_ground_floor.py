@@ -36,7 +36,9 @@ def top_level(modules: set[str]) -> set[str]:
 
 def ground_floor_modules() -> list[str]:
     names = ["awal", "awal.cli", "awal.errors", "awal.languages", "awal.scoring", "awal.manifest", "awal.paths"]
-    names += ["awal.text"] + sorted(f"awal.text.{p.stem}" for p in (ROOT / "awal" / "text").glob("*.py") if p.stem != "__init__")
+    names += ["awal.text"] + sorted(
+        f"awal.text.{p.stem}" for p in (ROOT / "awal" / "text").glob("*.py") if p.stem != "__init__"
+    )
     if (ROOT / "awal" / "audio.py").is_file():
         names.append("awal.audio")
     return names
@@ -104,7 +106,15 @@ def test_configure_caches_sets_every_variable_without_overriding(tmp_path):
 
 
 def test_cache_variables_cover_the_libraries_awal_drives():
-    expected = {"HF_HOME", "MPLCONFIGDIR", "NUMBA_CACHE_DIR", "TORCH_HOME", "XDG_CACHE_HOME", "NEMO_CACHE_DIR", "GRADIO_TEMP_DIR"}
+    expected = {
+        "HF_HOME",
+        "MPLCONFIGDIR",
+        "NUMBA_CACHE_DIR",
+        "TORCH_HOME",
+        "XDG_CACHE_HOME",
+        "NEMO_CACHE_DIR",
+        "GRADIO_TEMP_DIR",
+    }
     assert expected <= set(CACHE_VARIABLES)
 
 

@@ -352,9 +352,7 @@ def test_validate_check_audio_unreadable_file(tmp_path: Path) -> None:
 
 # --- property --------------------------------------------------------------------------
 
-_json_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
-)
+_json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 _json_values = st.recursive(
     _json_scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),

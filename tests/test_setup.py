@@ -61,7 +61,7 @@ def readme_block(name: str) -> str:
 def ci_readme_block(name: str) -> str:
     """Run the readme_block function defined in .ci/run itself (and nothing else of it)."""
     script = (
-        'eval "$(sed -n \'/^readme_block()/,/^}/p\' .ci/run)"\n'
+        "eval \"$(sed -n '/^readme_block()/,/^}/p' .ci/run)\"\n"
         'declare -F readme_block >/dev/null || { echo "no readme_block in .ci/run" >&2; exit 3; }\n'
         f"readme_block {name}\n"
     )

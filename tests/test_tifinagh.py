@@ -28,7 +28,7 @@ def _chars(codes: str) -> str:
     return "".join(chr(int(c, 16)) for c in codes.split())
 
 
-@pytest.mark.parametrize(("tfng", "latn"), [(_chars(t), _chars(l)) for t, l in IRCAM_TABLE])
+@pytest.mark.parametrize(("tfng", "latn"), [(_chars(t), _chars(lat)) for t, lat in IRCAM_TABLE])
 def test_ircam_table_both_ways(tfng: str, latn: str) -> None:
     assert tifinagh_to_latin(tfng) == latn
     assert latin_to_tifinagh(latn, scheme="ircam") == tfng
@@ -105,7 +105,7 @@ def test_kabyle_tifinagh_letters() -> None:
 
 TIFINAGH = "".join(dict.fromkeys(_chars(t) for t, _ in IRCAM_TABLE))
 tifinagh_text = st.text(alphabet=TIFINAGH + " .,!?-", max_size=60)
-ircam_latin = st.lists(st.sampled_from([_chars(l) for _, l in IRCAM_TABLE] + [" ", ".", ","]), max_size=40).map(
+ircam_latin = st.lists(st.sampled_from([_chars(lat) for _, lat in IRCAM_TABLE] + [" ", ".", ","]), max_size=40).map(
     "".join
 )
 

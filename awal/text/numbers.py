@@ -205,9 +205,7 @@ def _cardinal(words: NumberWords, n: int) -> str:
     return _join(words, parts)
 
 
-def number_to_words(
-    n: int | str, lang: str, *, script: str | None = None, reading: Reading = "cardinal"
-) -> str:
+def number_to_words(n: int | str, lang: str, *, script: str | None = None, reading: Reading = "cardinal") -> str:
     """Read a whole number in words.
 
     Args:
@@ -263,7 +261,6 @@ def decimal_to_words(value: str, lang: str, *, script: str | None = None) -> str
     if frac.lstrip("0"):
         parts.append(number_to_words(frac.lstrip("0"), lang, script=script))
     return " ".join(parts)
-
 
 
 def and_word(lang: str, *, script: str | None = None) -> str:

@@ -122,9 +122,11 @@ def latin_to_tifinagh(text: str, *, scheme: Scheme = "auto", variant: Variant = 
     """
     return re.sub(
         r"\S+",
-        lambda m: _latin_token_to_tifinagh(m.group(), variant, scheme)
-        if token_script(m.group()) in (LATN, "Grek", "Cyrl")
-        else m.group(),
+        lambda m: (
+            _latin_token_to_tifinagh(m.group(), variant, scheme)
+            if token_script(m.group()) in (LATN, "Grek", "Cyrl")
+            else m.group()
+        ),
         text,
     )
 
