@@ -15,7 +15,7 @@ setup-dev:
 run: setup
 	scripts/main-job.sh
 
-test: setup-dev
+test: setup-dev lint
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-dev
@@ -26,4 +26,4 @@ bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data
 
 clean:
-	rm -rf .venv .cache .pytest_cache .hypothesis
+	rm -rf .venv .cache .pytest_cache .hypothesis .mypy_cache .ruff_cache
