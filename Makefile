@@ -19,7 +19,7 @@ test: setup-dev lint
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-dev
-	$(VENV)/ruff check awal bench tests
+	$(VENV)/ruff check awal asr tts demo data_manifests bench tests
 	$(VENV)/mypy
 
 bench: setup-dev

@@ -170,22 +170,40 @@ class AudioInfo:
 # --- reading -------------------------------------------------------------------------------
 
 
-def load_audio(source: AudioSource, sr: int | None = SAMPLE_RATE, mono: bool = True) -> np.ndarray:
+def load_audio(
+    source: AudioSource,
+    sr: int | None = SAMPLE_RATE,
+    mono: bool = True,
+    *,
+    offset: float = 0.0,
+    duration: float | None = None,
+) -> np.ndarray:
     """Decode ``source`` to float32 samples in ``[-1, 1]``.
 
     ``sr`` resamples to that rate (``None`` keeps the file's rate). ``mono`` averages the
     channels into a 1-D array; ``mono=False`` returns ``(channels, samples)``, also for a
-    mono file. Raises :class:`AudioError`.
+    mono file. ``offset`` and ``duration`` (seconds, as in a NeMo manifest) read one
+    segment; formats libsndfile reads are seeked, not decoded whole. Raises
+    :class:`AudioError`.
     """
-    return read_audio(source, sr=sr, mono=mono).samples
+    return read_audio(source, sr=sr, mono=mono, offset=offset, duration=duration).samples
 
 
-def read_audio(source: AudioSource, sr: int | None = SAMPLE_RATE, mono: bool = True) -> Audio:
+def read_audio(
+    source: AudioSource,
+    sr: int | None = SAMPLE_RATE,
+    mono: bool = True,
+    *,
+    offset: float = 0.0,
+    duration: float | None = None,
+) -> Audio:
     """Like :func:`load_audio`, returning the rate and source channel count too."""
     if sr is not None:
         _check_rate(sr)
+    if offset < 0 or (duration is not None and duration < 0):
+        raise ValueError(f"offset and duration must not be negative (got {offset}, {duration})")
     with _opened(source) as (name, data):
-        samples, rate = _decode(name, data)  # (channels, n) float32 at the native rate
+        samples, rate = _decode(name, data, offset, duration)  # (channels, n) float32, native rate
     source_channels = samples.shape[0]
     if mono:
         samples = to_mono(samples)
@@ -251,19 +269,31 @@ def _opened(source: AudioSource) -> Iterator[tuple[str, Path | io.BytesIO]]:
     yield name, io.BytesIO(data)
 
 
-def _decode(name: str, data: Path | io.BytesIO) -> tuple[np.ndarray, int]:
-    """``(channels, n)`` float32 at the native rate: libsndfile, else ffmpeg."""
+def _decode(
+    name: str, data: Path | io.BytesIO, offset: float = 0.0, duration: float | None = None
+) -> tuple[np.ndarray, int]:
+    """``(channels, n)`` float32 at the native rate: libsndfile (seeking to ``offset``),
+    else ffmpeg (decoding the whole file, then cutting the segment)."""
     try:
         if isinstance(data, io.BytesIO):
             data.seek(0)
-            frames, rate = sf.read(data, dtype="float32", always_2d=True)
-        else:
-            frames, rate = sf.read(str(data), dtype="float32", always_2d=True)
+        with sf.SoundFile(data if isinstance(data, io.BytesIO) else str(data)) as f:
+            rate = int(f.samplerate)
+            start = int(round(offset * rate))
+            if start:
+                if f.frames >= 0 and start >= f.frames:
+                    return np.zeros((f.channels, 0), dtype=np.float32), rate
+                f.seek(start)
+            count = -1 if duration is None else int(round(duration * rate))
+            frames = f.read(count, dtype="float32", always_2d=True)
     except _SF_ERRORS as error:
         sf_error = error  # fall back outside the handler: no chained soundfile traceback
     else:
-        return np.ascontiguousarray(frames.T), int(rate)
-    return _ffmpeg_decode(name, data, sf_error)
+        return np.ascontiguousarray(frames.T), rate
+    samples, rate = _ffmpeg_decode(name, data, sf_error)
+    start = int(round(offset * rate))
+    stop = samples.shape[-1] if duration is None else start + int(round(duration * rate))
+    return np.ascontiguousarray(samples[:, start:stop]), rate
 
 
 @contextlib.contextmanager

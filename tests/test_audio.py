@@ -540,3 +540,17 @@ def test_bad_bytes_raise_audio_error() -> None:
     if FFPROBE is not None:
         with pytest.raises(AudioError, match=r"^cannot decode '<bytes>': not an audio file"):
             load_audio(b"definitely not audio" * 50)
+
+
+def test_read_a_segment_by_offset_and_duration(tmp_path) -> None:
+    # A ramp, so that every sample says where it comes from.
+    ramp = (np.arange(16000 * 3, dtype=np.float32) / (16000 * 3)).astype(np.float32)
+    wav = tmp_path / "ramp.wav"
+    sf.write(wav, ramp, 16000, subtype="FLOAT")
+    seg = read_audio(wav, sr=None, offset=1.0, duration=0.5)
+    assert seg.samples.shape == (8000,)
+    np.testing.assert_array_equal(seg.samples, ramp[16000:24000])
+    assert read_audio(wav, sr=None, offset=2.5).samples.shape == (8000,)  # to the end
+    assert read_audio(wav, sr=None, offset=9.0).samples.shape == (0,)  # past the end
+    with pytest.raises(ValueError):
+        read_audio(wav, offset=-1.0)

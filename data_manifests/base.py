@@ -1,0 +1,78 @@
+"""What every corpus reader yields, and the options every preparation shares.
+
+A corpus module (``data_manifests/<corpus>.py``) reads a corpus in its published layout
+and yields :class:`Utterance` candidates: nothing validated, nothing dropped. The shared
+pipeline (:func:`data_manifests.prepare.prepare`) normalizes, validates, splits and writes
+them; anything it rejects goes to the report with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+__all__ = ["AudioMode", "PrepareOptions", "Utterance"]
+
+AudioMode = Literal["reference", "convert"]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One candidate item of a corpus, as the corpus has it.
+
+    Attributes:
+        id: unique within the corpus (``clips/common_voice_kab_123.mp3`` -> its stem).
+        audio: path of the audio file (absolute, or relative to the working directory).
+        text: the transcript exactly as the corpus writes it.
+        speaker: the corpus's speaker id (Common Voice ``client_id``), when it has one.
+        split: ``train``/``dev``/``test`` when the corpus defines the split, else None.
+        offset: start of the utterance in the file, seconds (Kaldi ``segments``).
+        duration: its length when the corpus says it (segments, clip_durations.tsv);
+            None means "the whole file from offset" and is measured.
+        extra: fields to keep in the manifest (``gender``, ``age``, ``variant``, ...).
+    """
+
+    id: str
+    audio: str
+    text: str
+    speaker: str | None = None
+    split: str | None = None
+    offset: float = 0.0
+    duration: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How to turn utterances into manifests.
+
+    Attributes:
+        lang: awal language code of the corpus (``ary``, ``zgh``, ``kab``, ...).
+        script: script of the manifest text (``Arab``/``Latn``/``Tfng``); the language's
+            default when None. Text in another script is transliterated.
+        profile: normalization profile of the manifest ``text`` (``display`` keeps case
+            and punctuation; ``scoring`` lowercases and strips punctuation).
+        min_duration, max_duration: seconds; shorter or longer audio is rejected.
+        min_sample_rate: Hz; audio recorded at a lower rate is rejected.
+        audio_mode: ``reference`` writes the original paths (NeMo and Lhotse read wav,
+            flac, ogg and mp3 through soundfile); ``convert`` writes 16 kHz mono 16-bit
+            wav files under ``<out>/audio/``. Audio that exists only inside the corpus
+            (Hugging Face parquet bytes, Kaldi pipe commands) is always written out.
+        sample_rate: the rate of converted audio.
+        split_seed: seed of the speaker-disjoint split made when the corpus has none.
+        split_fractions: (dev, test) fractions of speakers (of utterances when there
+            are no speakers) for that split.
+        jobs: worker processes for audio validation (0: one per CPU core).
+    """
+
+    lang: str
+    script: str | None = None
+    profile: str = "display"
+    min_duration: float = 0.2
+    max_duration: float = 30.0
+    min_sample_rate: int = 8000
+    audio_mode: AudioMode = "reference"
+    sample_rate: int = 16000
+    split_seed: int = 0
+    split_fractions: tuple[float, float] = (0.05, 0.05)
+    jobs: int = 0
