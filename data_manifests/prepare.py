@@ -317,11 +317,16 @@ def prepare(
     by_split: dict[str, list[ManifestRecord]] = defaultdict(list)
     for utt, text, res in accepted:
         converted = options.audio_mode == "convert"
+        offset = 0.0 if converted else utt.offset
+        # NeMo 3.0's Lhotse adapter sizes the recording from "duration" alone when a
+        # manifest line has "sampling_rate", which cuts a segment with an offset short;
+        # without it, it reads the length from the file. So segments go without it.
+        rate_field = {"sampling_rate": res.sample_rate} if offset == 0 else {}
         record = ManifestRecord(
             audio_filepath=os.path.relpath(res.audio, out) if converted else os.path.abspath(res.audio),
             duration=res.duration,
             text=text,
-            offset=0.0 if converted else utt.offset,
+            offset=offset,
             lang=language.code,
             speaker=utt.speaker,
             extra={
@@ -329,7 +334,7 @@ def prepare(
                 "text_raw": utt.text,
                 "script": script,
                 "corpus": corpus,
-                "sample_rate": res.sample_rate,
+                **rate_field,
                 **dict(utt.extra),
             },
         )

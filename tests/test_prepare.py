@@ -89,7 +89,7 @@ def test_manifest_fields(tmp_path: Path, corpus: list[Utterance]) -> None:
     assert rec.text == "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ"  # Latin transliterated to Tifinagh, zgh's default script
     assert rec.extra["text_raw"] == "azul fllawn"
     assert rec.lang == "zgh" and rec.speaker == "spk2" and rec.extra["script"] == "Tfng"
-    assert rec.extra["corpus"] == "replica" and rec.extra["sample_rate"] == RATE
+    assert rec.extra["corpus"] == "replica" and rec.extra["sampling_rate"] == RATE
     assert rec.duration == pytest.approx(1.2, abs=1e-3)
     assert Path(rec.audio_filepath).is_absolute() and Path(rec.audio_filepath).exists()  # referenced in place
     assert records["u3"].text == "ⵎⴰⵏⵣⴰⴽⵉⵏ?"  # display profile keeps punctuation
@@ -138,7 +138,7 @@ def test_convert_mode_writes_16k_mono_wav(tmp_path: Path) -> None:
     assert rec.audio_filepath.endswith("audio/tel_1.wav")
     info = sf.info(rec.audio_filepath)
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
-    assert rec.duration == pytest.approx(1.0, abs=1e-3) and rec.extra["sample_rate"] == 16000
+    assert rec.duration == pytest.approx(1.0, abs=1e-3) and rec.extra["sampling_rate"] == 16000
     raw = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8")
     assert '"audio_filepath": "audio/tel_1.wav"' in raw  # relative: the folder can move
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,22 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 STAMP = ROOT / ".venv" / ".awal-setup"
 
 
+def _test_extras() -> str:
+    """The extras `make test` installs (the Makefile's TEST_EXTRAS line)."""
+    match = re.search(r"^TEST_EXTRAS := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match, "the Makefile lost its TEST_EXTRAS line"
+    return match.group(1)
+
+
 def test_setup_again_is_up_to_date_and_changes_nothing():
     if not STAMP.is_file():
         pytest.skip(f"{STAMP} does not exist: this checkout's .venv was not made by scripts/setup.sh")
-    # `make test` runs `scripts/setup.sh dev` before the suite, so the stamp records the
-    # current pyproject.toml. If it does not, running setup here would reinstall the
-    # environment under the running suite: say so instead.
+    # `make test` runs `scripts/setup.sh $(TEST_EXTRAS)` before the suite, so the stamp
+    # records the current pyproject.toml. If it does not, running setup here would
+    # reinstall the environment under the running suite: say so instead.
+    extras = _test_extras()
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    if f"{digest} dev" not in STAMP.read_text().splitlines():
+    if f"{digest} {extras}" not in STAMP.read_text().splitlines():
         pytest.fail(
-            f"{STAMP} does not record `dev` for the current pyproject.toml: run `make setup-dev` "
+            f"{STAMP} does not record `{extras}` for the current pyproject.toml: run `make setup-full` "
             "(`make test` does) before the suite; not re-running setup under a running suite"
         )
     before = (STAMP.read_bytes(), STAMP.stat().st_mtime_ns)
 
     proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "setup.sh"), "dev"],
+        ["bash", str(ROOT / "scripts" / "setup.sh"), extras],
         cwd=ROOT,
         capture_output=True,
         text=True,
