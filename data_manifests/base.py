@@ -11,9 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-__all__ = ["AudioMode", "PrepareOptions", "Utterance"]
+__all__ = ["PROBLEM", "AudioMode", "PrepareOptions", "Utterance"]
 
 AudioMode = Literal["reference", "convert"]
+
+#: ``Utterance.extra`` key of a problem the reader found with an item (a malformed row, a
+#: transcript without audio). The pipeline rejects the item with reason ``source`` and
+#: this text as the detail, and never writes the key to a manifest.
+PROBLEM = "_problem"
 
 
 @dataclass(frozen=True)

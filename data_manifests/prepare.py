@@ -34,12 +34,13 @@ from awal.text.inventory import unknown_characters
 from awal.text.normalize import normalize
 from awal.text.scripts import COMMON, token_script
 from awal.text.translit import UnsupportedConversionError, transliterator
-from data_manifests.base import PrepareOptions, Utterance
+from data_manifests.base import PROBLEM, PrepareOptions, Utterance
 
 __all__ = ["REASONS", "PrepareReport", "Rejection", "prepare", "speaker_disjoint_split"]
 
 #: Why an utterance can be rejected (the ``reason`` field of ``rejected.jsonl``).
 REASONS: Mapping[str, str] = {
+    "source": "the corpus itself is wrong about this item (malformed row, missing transcript)",
     "empty_text": "no letters left after normalization",
     "wrong_script": "the text is not in the manifest's script and cannot be transliterated",
     "unknown_characters": "letters outside the language's inventory",
@@ -265,6 +266,9 @@ def prepare(
     seen_audio: dict[tuple[str, float], str] = {}
     seen_ids: set[str] = set()
     for utt in utterances:
+        if utt.extra.get(PROBLEM):
+            rejections.append(_reject(utt, ("source", str(utt.extra[PROBLEM]))))
+            continue
         result = process_text(utt.text)
         key = (os.path.abspath(utt.audio), round(utt.offset, 3))
         if result.problem:

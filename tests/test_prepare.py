@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from awal.manifest import read_manifest
-from data_manifests.base import PrepareOptions, Utterance
+from data_manifests.base import PROBLEM, PrepareOptions, Utterance
 from data_manifests.prepare import REASONS, prepare, speaker_disjoint_split
 
 RATE = 16000
@@ -50,6 +50,7 @@ def corpus(tmp_path: Path) -> list[Utterance]:
         Utterance("narrowband", tone(a / "4k.wav", rate=4000, freq=100), "ⴰⵣⵓⵍ", speaker="spkX"),
         Utterance("twice", good[0].audio, "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", speaker="spk0"),
         Utterance("late", good[0].audio, "ⴰⵣⵓⵍ", speaker="spk0", offset=5.0),
+        Utterance("row", "", "", extra={PROBLEM: "line 7: 2 fields, expected 3"}),
     ]
     return good + bad
 
@@ -67,6 +68,7 @@ EXPECTED_REJECTIONS = {
     "narrowband": "low_sample_rate",
     "twice": "duplicate",
     "late": "offset_beyond_end",
+    "row": "source",
 }
 
 
@@ -80,6 +82,7 @@ def test_nothing_is_dropped_silently(tmp_path: Path, corpus: list[Utterance]) ->
     assert len(written) == report.accepted == 8
     assert "no such file" in next(r["detail"] for r in rejected if r["id"] == "missing")
     assert "u0" in next(r["detail"] for r in rejected if r["id"] == "twice")
+    assert next(r["detail"] for r in rejected if r["id"] == "row") == "line 7: 2 fields, expected 3"
 
 
 def test_manifest_fields(tmp_path: Path, corpus: list[Utterance]) -> None:
