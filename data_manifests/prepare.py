@@ -270,7 +270,7 @@ def prepare(
             rejections.append(_reject(utt, ("source", str(utt.extra[PROBLEM]))))
             continue
         result = process_text(utt.text)
-        key = (os.path.abspath(utt.audio), round(utt.offset, 3))
+        key = (os.path.abspath(utt.audio) if utt.audio else f"\0{utt.id}", round(utt.offset, 3))
         if result.problem:
             rejections.append(_reject(utt, result.problem))
         elif key in seen_audio or utt.id in seen_ids:
@@ -333,14 +333,9 @@ def prepare(
             offset=offset,
             lang=language.code,
             speaker=utt.speaker,
-            extra={
-                "id": utt.id,
-                "text_raw": utt.text,
-                "script": script,
-                "corpus": corpus,
-                **rate_field,
-                **dict(utt.extra),
-            },
+            extra=_extra_fields(
+                utt, {"id": utt.id, "text_raw": utt.text, "script": script, "corpus": corpus, **rate_field}
+            ),
         )
         by_split[split_of[utt.id]].append(record)
 
@@ -358,6 +353,17 @@ def prepare(
     stats["plot"] = _plot(stats, by_split, out / "stats.png")
     (out / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return PrepareReport(out, manifests, len(accepted), tuple(rejections), stats)
+
+
+_OWN_FIELDS = frozenset(["audio_filepath", "duration", "offset", "text", "lang", "speaker"])
+
+
+def _extra_fields(utt: Utterance, own: Mapping[str, Any]) -> dict[str, Any]:
+    """The corpus's extra fields, then the pipeline's; a corpus field named like one of
+    ours is kept as ``source_<name>`` instead of overwriting it."""
+    taken = _OWN_FIELDS | own.keys()
+    corpus_fields = {(f"source_{k}" if k in taken else k): v for k, v in utt.extra.items() if k != PROBLEM}
+    return {**corpus_fields, **own}
 
 
 def _reject(utt: Utterance, problem: tuple[str, str]) -> Rejection:

@@ -32,7 +32,7 @@ def corpus(tmp_path: Path) -> list[Utterance]:
     a.mkdir()
     texts = ["ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", "ⵜⴰⵎⴰⵣⵉⵖⵜ", "azul fllawn", "ⵎⴰⵏⵣⴰⴽⵉⵏ?", "ⴰⴳⵯⵔⵔⴰⵡ", "ⴰⵢⵢⵓⵣ", "ⵜⴰⵏⵎⵎⵉⵔⵜ", "ⴰⵙⵙ ⴰⵎⴳⴳⴰⵣ"]
     good = [
-        Utterance(f"u{i}", tone(a / f"u{i}.wav", 1.0 + i / 10), text, speaker=f"spk{i % 4}")
+        Utterance(f"u{i}", tone(a / f"u{i}.wav", 1.0 + i / 10), text, speaker=f"spk{i % 4}", extra={"id": "theirs"})
         for i, text in enumerate(texts)
     ]
     (a / "empty.wav").write_bytes(b"")
@@ -96,6 +96,7 @@ def test_manifest_fields(tmp_path: Path, corpus: list[Utterance]) -> None:
     assert rec.duration == pytest.approx(1.2, abs=1e-3)
     assert Path(rec.audio_filepath).is_absolute() and Path(rec.audio_filepath).exists()  # referenced in place
     assert records["u3"].text == "ⵎⴰⵏⵣⴰⴽⵉⵏ?"  # display profile keeps punctuation
+    assert rec.extra["source_id"] == "theirs"  # a corpus field never overwrites ours
 
 
 def test_scoring_profile_and_latin_script(tmp_path: Path, corpus: list[Utterance]) -> None:
