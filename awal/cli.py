@@ -100,6 +100,99 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare_options(args: argparse.Namespace, lang: str):
+    from data_manifests.base import PrepareOptions
+
+    return PrepareOptions(
+        lang=lang,
+        script=args.script,
+        profile=args.profile,
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        min_sample_rate=args.min_sample_rate,
+        audio_mode="convert" if args.convert else "reference",
+        sample_rate=args.sample_rate,
+        split_seed=args.seed,
+        split_fractions=(args.dev_fraction, args.test_fraction),
+        jobs=args.jobs,
+    )
+
+
+def _report(report) -> int:
+    """Print where the manifests went and what was rejected (the whole list is in the folder)."""
+    for split, path in report.manifests.items():
+        s = report.stats["splits"][split]
+        print(f"{split}\t{s['utterances']} utterances\t{s['hours']:.3f} h\t{s['speakers']} speakers\t{path}")
+    reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.stats["rejected"].items()))
+    print(f"rejected\t{report.rejected}{' (' + reasons + ')' if reasons else ''}\t{report.out_dir / 'rejected.jsonl'}")
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    corpus = args.corpus
+    if corpus == "common-voice":
+        from data_manifests.common_voice import prepare_common_voice
+
+        splits = "validated" if args.splits == "validated" else tuple(args.splits.split(","))
+        return _report(
+            prepare_common_voice(
+                args.root, args.out, _prepare_options(args, args.lang), splits=splits, variant=args.variant
+            )
+        )
+    if corpus == "dvoice":
+        from data_manifests.dvoice import prepare_dvoice
+
+        options = _prepare_options(args, args.lang or "ary")
+        return _report(prepare_dvoice(args.root, args.out, options, splits=tuple(args.splits.split(","))))
+    if corpus == "kaldi":
+        from data_manifests.kaldi import prepare_kaldi
+
+        return _report(
+            prepare_kaldi(
+                args.root,
+                args.out,
+                _prepare_options(args, args.lang),
+                split=args.split,
+                audio_dir=args.audio_dir,
+                base_dir=args.base_dir,
+                run_commands=not args.no_commands,
+            )
+        )
+    if corpus == "table":
+        from data_manifests.table import prepare_table
+
+        table_options = {
+            "path_column": args.path_column,
+            "text_column": args.text_column,
+            "speaker_column": args.speaker_column,
+            "split_column": args.split_column,
+            "id_column": args.id_column,
+            "delimiter": args.delimiter,
+            "base_dir": args.base_dir,
+            "encoding": args.encoding,
+        }
+        return _report(prepare_table(args.root, args.out, _prepare_options(args, args.lang), **table_options))
+    if corpus == "hf-audio":
+        from data_manifests.hf_audio import PRESETS, prepare_hf_audio
+
+        lang = args.lang or (PRESETS[args.preset].lang if args.preset else None)
+        if not lang:
+            raise InputError("hf-audio: give --lang (or a --preset that sets it)")
+        hf_options = {
+            "preset": args.preset,
+            "text_column": args.text_column,
+            "audio_column": args.audio_column,
+            "split": tuple(args.split.split(",")) if args.split else None,
+            "id_column": args.id_column,
+            "speaker_column": args.speaker_column,
+            "subset": args.subset,
+            "keep_train": args.keep_train,
+        }
+        options = _prepare_options(args, lang)
+        return _report(prepare_hf_audio(args.root, args.out, options, audio_dir=args.audio_dir, **hf_options))
+    raise InputError(f"unknown corpus {corpus!r}")
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -147,7 +240,79 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization profile (default: scoring)")
     p.add_argument("--details", metavar="FILE", help="write per-line alignments as JSON lines")
     p.set_defaults(func=_cmd_score)
+
+    _add_prepare(sub)
     return parser
+
+
+def _add_prepare(sub) -> None:
+    prepare = sub.add_parser(
+        "prepare",
+        help="turn a corpus into NeMo manifests with a validation report",
+        description="Read a corpus in its published layout and write <split>.jsonl NeMo manifests, "
+        "rejected.jsonl (every item left out, with the reason), stats.json and stats.png.",
+    )
+    corpora = prepare.add_subparsers(dest="corpus", metavar="CORPUS", required=True)
+
+    def corpus_parser(name: str, help: str, *, root_help: str, lang_required: bool = True):
+        p = corpora.add_parser(name, help=help)
+        p.add_argument("--root", required=True, help=root_help)
+        p.add_argument("--out", required=True, help="output folder for the manifests and the report")
+        p.add_argument("--lang", required=lang_required, help="language code of the corpus (ary, zgh, kab, ...)")
+        g = p.add_argument_group("text and audio")
+        g.add_argument("--script", help="script of the manifest text (arab, latn, tfng); default: the language's")
+        g.add_argument("--profile", default="display", choices=PROFILES, help="normalization of the text")
+        g.add_argument("--min-duration", type=float, default=0.2, help="seconds (default 0.2)")
+        g.add_argument("--max-duration", type=float, default=30.0, help="seconds (default 30)")
+        g.add_argument("--min-sample-rate", type=int, default=8000, help="Hz (default 8000)")
+        g.add_argument("--convert", action="store_true", help="write 16 kHz mono wav files instead of referencing")
+        g.add_argument("--sample-rate", type=int, default=16000, help="rate of converted audio (default 16000)")
+        g = p.add_argument_group("split (when the corpus has none)")
+        g.add_argument("--seed", type=int, default=0, help="seed of the speaker-disjoint split")
+        g.add_argument("--dev-fraction", type=float, default=0.05)
+        g.add_argument("--test-fraction", type=float, default=0.05)
+        p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+        p.set_defaults(func=_cmd_prepare)
+        return p
+
+    p = corpus_parser("common-voice", "Common Voice (any locale)", root_help="the locale folder (with clips/)")
+    p.add_argument("--splits", default="train,dev,test", help="train,dev,test (default) or validated")
+    p.add_argument("--variant", help="keep one value of the variant column (zgh: e.g. Tachelhit)")
+
+    p = corpus_parser("dvoice", "DVoice Darija", root_help="the folder with texts/ and wavs/", lang_required=False)
+    p.add_argument("--splits", default="train,dev,test")
+
+    p = corpus_parser("kaldi", "a Kaldi data dir (wav.scp, text, utt2spk, segments)", root_help="the data dir")
+    p.add_argument("--split", choices=("train", "dev", "test"), help="the split this data dir is")
+    p.add_argument("--audio-dir", help="where audio made by wav.scp commands goes (default: OUT/source_audio)")
+    p.add_argument("--base-dir", help="folder relative wav.scp paths are resolved against")
+    p.add_argument("--no-commands", action="store_true", help="do not run wav.scp pipe commands (report them)")
+
+    p = corpus_parser("table", "any CSV/TSV with audio paths and transcripts", root_help="the table file")
+    p.add_argument("--path-column", required=True)
+    p.add_argument("--text-column", required=True)
+    p.add_argument("--speaker-column")
+    p.add_argument("--split-column")
+    p.add_argument("--id-column")
+    p.add_argument("--delimiter", help="default: sniffed (comma or tab)")
+    p.add_argument("--base-dir", help="folder relative paths are resolved against (default: the table's)")
+    p.add_argument("--encoding", default="utf-8")
+
+    p = corpus_parser(
+        "hf-audio",
+        "a Hugging Face audio dataset saved on disk (parquet or arrow)",
+        root_help="the dataset folder",
+        lang_required=False,
+    )
+    p.add_argument("--preset", choices=("doda-audio", "casablanca"), help="column names and language of a known corpus")
+    p.add_argument("--text-column")
+    p.add_argument("--audio-column", default="audio")
+    p.add_argument("--split", help="split(s) to read, comma-separated (default: all)")
+    p.add_argument("--id-column")
+    p.add_argument("--speaker-column")
+    p.add_argument("--subset", help="a subset folder (casablanca: the country, e.g. Morocco)")
+    p.add_argument("--audio-dir", help="where the decoded audio goes (default: OUT/source_audio)")
+    p.add_argument("--keep-train", action="store_true", help="keep a lone train split whole instead of splitting it")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,3 +81,22 @@ class PrepareOptions:
     split_seed: int = 0
     split_fractions: tuple[float, float] = (0.05, 0.05)
     jobs: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse bad options at once, before a corpus is read (errors are InputErrors)."""
+        from awal.errors import InputError
+        from awal.languages import get_language, normalize_script
+        from awal.text.normalize import PROFILES
+
+        get_language(self.lang)
+        if self.script is not None:
+            normalize_script(self.script)
+        if self.profile not in PROFILES:
+            raise InputError(f"unknown profile {self.profile!r}; known: {', '.join(PROFILES)}")
+        if not 0 <= self.min_duration < self.max_duration:
+            raise InputError(f"need 0 <= min_duration < max_duration, got {self.min_duration}, {self.max_duration}")
+        dev, test = self.split_fractions
+        if not (0 <= dev < 1 and 0 <= test < 1 and dev + test < 1):
+            raise InputError(f"dev and test fractions must be in [0, 1) and sum below 1, got {dev}, {test}")
+        if self.audio_mode not in ("reference", "convert"):
+            raise InputError(f"audio_mode must be 'reference' or 'convert', got {self.audio_mode!r}")
