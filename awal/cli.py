@@ -130,6 +130,25 @@ def _report(report) -> int:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     corpus = args.corpus
+    if corpus == "synthetic":
+        from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
+
+        options = SyntheticOptions(
+            lang=args.lang,
+            hours=args.hours,
+            seed=args.seed,
+            telephone=args.telephone,
+            telephone_rate=args.telephone_rate,
+            heldout_fraction=args.heldout,
+            dev_fraction=args.dev,
+            snr_db=tuple(args.snr),
+            noise=tuple(args.noise.split(",")),
+            speed=tuple(args.speed),
+            jobs=args.jobs,
+            profile=args.profile,
+            lexicon=tuple(args.lexicon),
+        )
+        return _report(prepare_synthetic(args.text, args.out, options))
     if corpus == "common-voice":
         from data_manifests.common_voice import prepare_common_voice
 
@@ -274,6 +293,30 @@ def _add_prepare(sub) -> None:
         p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
         p.set_defaults(func=_cmd_prepare)
         return p
+
+    p = corpora.add_parser(
+        "synthetic",
+        help="speak real text with espeak-ng into a speech corpus (varied voices, noise, telephone)",
+        description="Voice sentences with espeak-ng (Darija with its Arabic voice; Tamazight and Kabyle "
+        "through awal's phoneme transliteration), with varied speakers and augmentation; a share of the "
+        "sentences is held out for test and never heard in train or dev. Deterministic for a seed.",
+    )
+    p.add_argument("--lang", required=True, help="ary, zgh (shi, tzm, rif) or kab")
+    p.add_argument("--text", required=True, nargs="+", help="sentence files: one per line, or DODa CSVs")
+    p.add_argument("--out", required=True, help="output folder (audio/, manifests, report)")
+    p.add_argument("--hours", required=True, type=float, help="total duration to synthesize")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--telephone", action="store_true", help="8 kHz band, G.711 mu-law round trip")
+    p.add_argument("--telephone-rate", type=int, default=16000, choices=(8000, 16000))
+    p.add_argument("--heldout", type=float, default=0.1, help="share of sentences held out for test")
+    p.add_argument("--dev", type=float, default=0.05, help="share of sentences for dev")
+    p.add_argument("--snr", type=float, nargs=2, default=(10.0, 40.0), metavar=("LO", "HI"), help="dB")
+    p.add_argument("--noise", default="none,white,pink,babble", help="noise kinds drawn from")
+    p.add_argument("--speed", type=float, nargs=2, default=(0.9, 1.1), metavar=("LO", "HI"))
+    p.add_argument("--profile", default="display", choices=PROFILES, help="normalization of the manifest text")
+    p.add_argument("--lexicon", action="append", default=[], metavar="FILE", help="Darija lexicon for Arabizi")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    p.set_defaults(func=_cmd_prepare)
 
     p = corpus_parser("common-voice", "Common Voice (any locale)", root_help="the locale folder (with clips/)")
     p.add_argument("--splits", default="train,dev,test", help="train,dev,test (default) or validated")

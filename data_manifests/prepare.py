@@ -320,14 +320,13 @@ def prepare(
 
     by_split: dict[str, list[ManifestRecord]] = defaultdict(list)
     for utt, text, res in accepted:
-        converted = options.audio_mode == "convert"
-        offset = 0.0 if converted else utt.offset
+        offset = 0.0 if options.audio_mode == "convert" else utt.offset
         # NeMo 3.0's Lhotse adapter sizes the recording from "duration" alone when a
         # manifest line has "sampling_rate", which cuts a segment with an offset short;
         # without it, it reads the length from the file. So segments go without it.
         rate_field = {"sampling_rate": res.sample_rate} if offset == 0 else {}
         record = ManifestRecord(
-            audio_filepath=os.path.relpath(res.audio, out) if converted else os.path.abspath(res.audio),
+            audio_filepath=os.path.abspath(res.audio),  # written relative when inside out_dir
             duration=res.duration,
             text=text,
             offset=offset,
@@ -339,10 +338,14 @@ def prepare(
         )
         by_split[split_of[utt.id]].append(record)
 
+    for stale in SPLITS:  # a split of an earlier run into this folder that this run lacks
+        (out / f"{stale}.jsonl").unlink(missing_ok=True)
     manifests: dict[str, Path] = {}
     for split in sorted(by_split, key=lambda s: (SPLITS.index(s) if s in SPLITS else len(SPLITS), s)):
         path = out / f"{split}.jsonl"
-        write_manifest(path, by_split[split])
+        # Audio under out_dir (converted, synthesized, extracted) is written relative to
+        # the manifest, as NeMo resolves it, so the folder can move; other audio stays absolute.
+        write_manifest(path, by_split[split], relative_to=out)
         manifests[split] = path
     with open(out / "rejected.jsonl", "w", encoding="utf-8") as f:
         for rej in rejections:

@@ -49,3 +49,20 @@ def test_prepare_usage_errors(tmp_path: Path, run_awal) -> None:
     assert bad_lang.returncode == 2 and "known: ary" in bad_lang.stderr
     no_lang = run_awal("prepare", "hf-audio", "--root", str(tmp_path), "--out", str(tmp_path / "o"))
     assert no_lang.returncode == 2 and "--lang" in no_lang.stderr
+
+
+def test_prepare_synthetic_from_the_command_line(tmp_path: Path, run_awal) -> None:
+    text = tmp_path / "zgh.txt"
+    text.write_text("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ\nⵎⴰⵏⵣⴰⴽⵉⵏ?\nⵜⴰⵏⵎⵎⵉⵔⵜ ⴰⵎⵇⵇⵔⴰⵏ\nⴰⵙⵙ ⴰⵎⴳⴳⴰⵣ\n", encoding="utf-8")
+    out = tmp_path / "syn"
+    args = ["prepare", "synthetic", "--lang", "zgh", "--text", str(text), "--out", str(out), "--hours", "0.004"]
+    proc = run_awal(*args, "--seed", "3", "--heldout", "0.25", "--dev", "0.25", "--telephone")
+    assert proc.returncode == 0, proc.stderr
+    records = {s: [json.loads(x) for x in (out / f"{s}.jsonl").open(encoding="utf-8")] for s in ("train", "test")}
+    held_out = {r["text"] for r in records["test"]}
+    assert held_out and not held_out & {r["text"] for r in records["train"]}
+    assert all(r["telephone"] and r["lang"] == "zgh" for rs in records.values() for r in rs)
+    assert all(all("\u2d30" <= ch <= "\u2d7f" or not ch.isalpha() for ch in r["text"]) for r in records["train"])
+    total = sum(r["duration"] for rs in records.values() for r in rs)
+    dev = [json.loads(x) for x in (out / "dev.jsonl").open(encoding="utf-8")]
+    assert abs(total + sum(r["duration"] for r in dev) - 0.004 * 3600) < 3  # within one utterance
