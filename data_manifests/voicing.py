@@ -6,7 +6,7 @@ spoken through that voice, whose phoneme table has what these languages need: th
 pharyngeals ħ ʕ, the uvulars q χ, ɣ, the emphatics tˤ dˤ sˤ and their "dark" vowels, the
 trilled r, and (inherited from espeak's base table) ə, ʃ, ʑ, θ, ð, β, ç, ʝ, p, v, g.
 
-Two steps, both documented with their tables in docs/data-synthetic.md:
+Two steps, both documented with their tables in docs/data.md ("How each language is voiced"):
 
 1. :func:`spoken_text`: the line as it is said, in its language's orthography: Arabizi
    Darija written in Arabic script (:mod:`awal.text.arabizi`), then the ``tts``

@@ -40,4 +40,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 $awal text translit --lang ary --to arab < $s/ary_latn.txt > "$tmp/hyp.txt"
 $awal score --lang ary --ref $s/ary_arab.txt --hyp "$tmp/hyp.txt"
 
-printf '\nNext: `make test` runs the test suite; docs/languages.md explains every step.\n'
+section "synthetic speech: espeak-ng voices the Tamazight sample into a tiny NeMo corpus"
+$awal prepare synthetic --lang zgh --text $s/zgh_tfng.txt --out "$tmp/synthetic" --hours 0.004 \
+    --heldout 0.2 --dev 0.2 --seed 1 2>/dev/null
+head -n 1 "$tmp/synthetic/test.jsonl"
+
+printf '\nNext: `make test` runs the test suite; docs/languages.md and docs/data.md explain every step.\n'

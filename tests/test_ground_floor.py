@@ -44,6 +44,15 @@ def ground_floor_modules() -> list[str]:
     return names
 
 
+def test_corpus_preparation_imports_no_heavy_library():
+    # data_manifests stands on awal alone: pyarrow (parquet corpora) and matplotlib (the
+    # stats plot) load only when a preparation needs them.
+    names = sorted(f"data_manifests.{p.stem}" for p in (ROOT / "data_manifests").glob("*.py"))
+    assert "data_manifests.prepare" in names and "data_manifests.synthetic" in names
+    loaded = modules_after("".join(f"import {name}\n" for name in names))
+    assert not top_level(loaded) & {*HEAVY, "pyarrow", "matplotlib", "lhotse"}
+
+
 def test_ground_floor_imports_no_heavy_library():
     names = ground_floor_modules()
     assert "awal.text.normalize" in names and "awal.text.translit" in names
