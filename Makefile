@@ -30,6 +30,7 @@ lint: setup-full
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data
+	$(VENV)/python bench/prepare.py ../shared/data
 
 clean:
 	rm -rf .venv .cache .pytest_cache .hypothesis .mypy_cache .ruff_cache
