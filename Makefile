@@ -27,6 +27,8 @@ test: setup-full lint
 lint: setup-full
 	$(VENV)/ruff check awal asr tts demo data_manifests bench tests
 	$(VENV)/mypy
+	$(VENV)/mypy bench/text.py
+	$(VENV)/mypy bench/prepare.py
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data

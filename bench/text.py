@@ -299,7 +299,7 @@ def machine() -> dict:
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
-        cpus = os.cpu_count()
+        cpus = os.cpu_count() or 1
     return {"cpus": cpus, "cpu_model": model or platform.processor() or None, "platform": platform.platform(),
             "python": platform.python_version()}  # fmt: skip
 
