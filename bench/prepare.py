@@ -71,12 +71,7 @@ if str(ROOT) not in sys.path:
 
 from awal import __version__ as awal_version  # noqa: E402
 from awal.paths import configure_caches  # noqa: E402
-from bench.text import git_commit, machine  # noqa: E402
-
-ZGH_FILE = "text/zgh_tifinagh_cv.txt"
-KAB_FILE = "text/kab_latin_cv.txt"
-DODA_SENTENCES = "doda/ongoing__*.csv"
-DEFAULT_OUT = ROOT / "docs" / "bench"
+from bench.text import DEFAULT_OUT, DODA_SENTENCES, KAB_FILE, ZGH_FILE, git_commit, machine  # noqa: E402
 
 CV_HEADER = (
     "client_id path sentence_id sentence sentence_domain up_votes down_votes age gender accents variant locale segment"
