@@ -273,24 +273,27 @@ def prepare(
         key = (os.path.abspath(utt.audio) if utt.audio else f"\0{utt.id}", round(utt.offset, 3))
         if result.problem:
             rejections.append(_reject(utt, result.problem))
-        elif key in seen_audio or utt.id in seen_ids:
-            first = seen_audio.get(key, utt.id)
-            rejections.append(Rejection(utt.id, utt.audio, "duplicate", f"same audio as {first}", utt.text))
+        elif key in seen_audio:
+            rejections.append(_reject(utt, ("duplicate", f"same audio as {seen_audio[key]}")))
+        elif utt.id in seen_ids:
+            rejections.append(_reject(utt, ("duplicate", f"the id {utt.id} is listed twice")))
         else:
             seen_audio[key] = utt.id
             seen_ids.add(utt.id)
             kept.append((utt, result.text))
 
     audio_dir = out / "audio"
+    converted_names: list[str | None] = [None] * len(kept)
     if options.audio_mode == "convert" and kept:
         audio_dir.mkdir(exist_ok=True)
+        converted_names = _file_names([utt.id for utt, _ in kept])
     jobs = [
         _AudioJob(
             index=i,
             audio=utt.audio,
             offset=utt.offset,
             duration=utt.duration,
-            convert_to=str(audio_dir / f"{_safe_name(utt.id)}.wav") if options.audio_mode == "convert" else None,
+            convert_to=str(audio_dir / name) if (name := converted_names[i]) else None,
             sample_rate=options.sample_rate,
             min_sample_rate=options.min_sample_rate,
             min_duration=options.min_duration,
@@ -352,7 +355,6 @@ def prepare(
             f.write(json.dumps(asdict(rej), ensure_ascii=False) + "\n")
 
     stats = _stats(corpus, options, script, by_split, rejections, split_made)
-    (out / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     stats["plot"] = _plot(stats, by_split, out / "stats.png")
     (out / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return PrepareReport(out, manifests, len(accepted), tuple(rejections), stats)
@@ -374,8 +376,20 @@ def _reject(utt: Utterance, problem: tuple[str, str]) -> Rejection:
     return Rejection(utt.id, utt.audio, reason, detail, utt.text)
 
 
-def _safe_name(utt_id: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in utt_id)
+def _file_names(ids: Sequence[str]) -> list[str | None]:
+    """A wav file name per id: the id with unsafe characters replaced (``tel/1`` ->
+    ``tel_1.wav``), and a number added when two ids would give the same name."""
+    names: list[str | None] = []
+    used: set[str] = set()
+    for utt_id in ids:
+        stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in utt_id)
+        name, n = f"{stem}.wav", 1
+        while name in used:
+            n += 1
+            name = f"{stem}-{n}.wav"
+        used.add(name)
+        names.append(name)
+    return names
 
 
 def _stats(

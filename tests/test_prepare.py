@@ -50,6 +50,7 @@ def corpus(tmp_path: Path) -> list[Utterance]:
         Utterance("narrowband", tone(a / "4k.wav", rate=4000, freq=100), "ⴰⵣⵓⵍ", speaker="spkX"),
         Utterance("twice", good[0].audio, "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", speaker="spk0"),
         Utterance("late", good[0].audio, "ⴰⵣⵓⵍ", speaker="spk0", offset=5.0),
+        Utterance("u1", good[2].audio, "ⴰⵣⵓⵍ", speaker="spk0", offset=0.1),
         Utterance("row", "", "", extra={PROBLEM: "line 7: 2 fields, expected 3"}),
     ]
     return good + bad
@@ -69,19 +70,22 @@ EXPECTED_REJECTIONS = {
     "twice": "duplicate",
     "late": "offset_beyond_end",
     "row": "source",
+    "u1#2": "duplicate",
 }
 
 
 def test_nothing_is_dropped_silently(tmp_path: Path, corpus: list[Utterance]) -> None:
     report = prepare(corpus, tmp_path / "out", PrepareOptions(lang="zgh", jobs=2), corpus="test")
     rejected = read_jsonl(tmp_path / "out" / "rejected.jsonl")
-    assert {r["id"]: r["reason"] for r in rejected} == EXPECTED_REJECTIONS
+    reasons = {r["id"]: r["reason"] for r in rejected if r["id"] != "u1"}
+    assert reasons | {"u1#2": next(r["reason"] for r in rejected if r["id"] == "u1")} == EXPECTED_REJECTIONS
     assert all(r["reason"] in REASONS and r["detail"] for r in rejected)
     assert report.accepted + report.rejected == len(corpus)
     written = [rec for path in report.manifests.values() for rec in read_manifest(path)]
     assert len(written) == report.accepted == 8
     assert "no such file" in next(r["detail"] for r in rejected if r["id"] == "missing")
-    assert "u0" in next(r["detail"] for r in rejected if r["id"] == "twice")
+    assert next(r["detail"] for r in rejected if r["id"] == "twice") == "same audio as u0"
+    assert next(r["detail"] for r in rejected if r["id"] == "u1") == "the id u1 is listed twice"
     assert next(r["detail"] for r in rejected if r["id"] == "row") == "line 7: 2 fields, expected 3"
 
 
@@ -137,8 +141,13 @@ def test_convert_mode_writes_16k_mono_wav(tmp_path: Path) -> None:
     t = np.arange(8000) / 8000
     sf.write(stereo, np.stack([0.3 * np.sin(2 * np.pi * 300 * t)] * 2, axis=1).astype(np.float32), 8000)
     options = PrepareOptions(lang="kab", audio_mode="convert")
-    report = prepare([Utterance("tel/1", str(stereo), "Azul", speaker="a")], tmp_path / "out", options, corpus="x")
-    (rec,) = read_manifest(report.manifests["train"])
+    utts = [
+        Utterance("tel/1", str(stereo), "Azul", speaker="a", split="train"),
+        Utterance("tel_1", str(stereo), "Azul", offset=0.5, split="train"),
+    ]
+    report = prepare(utts, tmp_path / "out", options, corpus="x")
+    rec, other = read_manifest(report.manifests["train"])
+    assert other.audio_filepath.endswith("audio/tel_1-2.wav")  # two ids, one safe name: both kept
     assert rec.audio_filepath.endswith("audio/tel_1.wav")
     info = sf.info(rec.audio_filepath)
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
