@@ -212,6 +212,54 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     raise InputError(f"unknown corpus {corpus!r}")
 
 
+def _json_file(path: str | None):
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read JSON from {path}: {err}") from None
+
+
+def _cmd_export_asr(args: argparse.Namespace) -> int:
+    from asr.export import export_asr
+
+    languages = dict(pair.split("=", 1) for pair in args.language) if args.language else None
+    out = export_asr(
+        args.checkpoint,
+        args.out,
+        quantization=args.quantization,
+        languages=languages,
+        profile=args.profile,
+        data_summary=_json_file(args.data_summary),
+        metrics=_json_file(args.metrics),
+    )
+    print(out)
+    return 0
+
+
+def _cmd_eval_asr(args: argparse.Namespace) -> int:
+    from asr.evaluate import evaluate_asr
+
+    result = evaluate_asr(
+        args.model,
+        args.manifest,
+        lang=args.lang,
+        profile=args.profile,
+        script=args.script,
+        beam_size=args.beam_size,
+        batch_size=args.batch_size,
+        details=args.details,
+        compute_type=args.compute_type,
+        device=args.device,
+        cpu_threads=args.threads,
+        progress=not args.no_progress,
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -261,6 +309,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     _add_prepare(sub)
+
+    export = sub.add_parser("export", help="export a trained model to its serving format")
+    export_sub = export.add_subparsers(dest="kind", metavar="KIND", required=True)
+    p = export_sub.add_parser("asr", help="a Hugging Face Whisper checkpoint -> CTranslate2 for faster-whisper")
+    p.add_argument("checkpoint", help="a Hugging Face Whisper folder (save_pretrained)")
+    p.add_argument("--out", required=True, help="the model folder to write")
+    p.add_argument("--quantization", default="int8", choices=("int8", "int8_float16", "float16", "float32"))
+    p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization of the training text")
+    p.add_argument(
+        "--language",
+        action="append",
+        metavar="CODE=TOKEN",
+        help="awal language and the Whisper token the model uses for it, e.g. zgh=sn (repeatable; "
+        "default: every registry language with its registry token)",
+    )
+    p.add_argument("--data-summary", metavar="FILE", help="JSON describing the training data, kept in awal.json")
+    p.add_argument("--metrics", metavar="FILE", help="JSON with the model's measured metrics, kept in awal.json")
+    p.set_defaults(func=_cmd_export_asr)
+
+    evaluate = sub.add_parser("eval", help="evaluate a model on a manifest")
+    eval_sub = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
+    p = eval_sub.add_parser("asr", help="WER/CER of an ASR model on a NeMo manifest, as JSON")
+    p.add_argument("--model", required=True, help="a model folder, whisper-base, or a hub id")
+    p.add_argument("--manifest", required=True, help="NeMo manifest with audio_filepath, text, lang")
+    p.add_argument("--lang", help="language of every utterance (default: each line's lang)")
+    p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization before scoring")
+    p.add_argument("--script", help="write hypotheses in this script before scoring (default: the reference's)")
+    p.add_argument("--beam-size", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=1, help="clips decoded together (helps on GPUs)")
+    p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines")
+    p.set_defaults(func=_cmd_eval_asr)
     return parser
 
 
