@@ -82,7 +82,8 @@ _WEIGHT_FILES = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
-_NON_LANGUAGE_TOKENS = frozenset(
+#: Whisper's special tokens that look like ``<|xx|>`` but name no language.
+NON_LANGUAGE_TOKENS = frozenset(
     {
         "<|endoftext|>",
         "<|startoftranscript|>",
@@ -351,7 +352,7 @@ def _language_tokens(tokenizer: Any) -> dict[str, int]:
     """Whisper language code -> token id, from the tokenizer's added tokens (``<|ar|>`` -> ``"ar"``)."""
     out: dict[str, int] = {}
     for token, token_id in tokenizer.get_added_vocab().items():
-        if token in _NON_LANGUAGE_TOKENS:
+        if token in NON_LANGUAGE_TOKENS:
             continue
         match = _LANGUAGE_TOKEN.match(token)
         if match:

@@ -52,6 +52,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from asr.export import NON_LANGUAGE_TOKENS
 from asr.model import BUNDLED_MODELS, ModelError, resolve_model
 
 __all__ = [
@@ -81,18 +82,6 @@ _NUMPY_DTYPES: dict[str, np.dtype[Any]] = {
 }
 # CTranslate2 activation ids (ctranslate2/specs/common_spec.py, Activation): Whisper uses GELU (erf).
 _GELU = 3
-_NON_LANGUAGE_TOKENS = frozenset(
-    {
-        "<|endoftext|>",
-        "<|startoftranscript|>",
-        "<|translate|>",
-        "<|transcribe|>",
-        "<|startoflm|>",
-        "<|startofprev|>",
-        "<|nocaptions|>",
-        "<|notimestamps|>",
-    }
-)
 _LANGUAGE_TOKEN = re.compile(r"^<\|[a-z]{2,3}(?:_[a-z]+)?\|>$")
 
 
@@ -400,7 +389,7 @@ def _generation_settings(ct2_dir: Path, dims: WhisperDims) -> dict[str, Any]:
             raise CT2FormatError(f"{config_path}: lang_ids {missing[:5]} are not tokenizer special tokens")
         lang_to_id = {id_to_token[i]: int(i) for i in ct2_config["lang_ids"]}
     else:
-        lang_to_id = {t: i for t, i in ids.items() if t not in _NON_LANGUAGE_TOKENS and _LANGUAGE_TOKEN.match(t)}
+        lang_to_id = {t: i for t, i in ids.items() if t not in NON_LANGUAGE_TOKENS and _LANGUAGE_TOKEN.match(t)}
     eot = _special(ids, "<|endoftext|>", ct2_dir)
     heads = ct2_config.get("alignment_heads") or [
         [layer, head]
