@@ -54,6 +54,7 @@ __all__ = [
     "AWAL_JSON_FORMAT",
     "ENGINE",
     "QUANTIZATIONS",
+    "TRAINING_JSON",
     "ExportError",
     "ModelInfo",
     "ModelInfoError",
@@ -68,6 +69,9 @@ log = logging.getLogger(__name__)
 
 #: Name of the file, beside ``model.bin``, that records what awal needs to serve the model.
 AWAL_JSON = "awal.json"
+#: What the recipe's training writes beside a Hugging Face checkpoint: the languages, their Whisper
+#: tokens and training scripts, the text profile, and a summary of the run.
+TRAINING_JSON = "awal_training.json"
 #: The version of the ``awal.json`` layout this module writes (and the newest it reads).
 AWAL_JSON_FORMAT = 1
 #: The engine an exported ASR model runs on.
@@ -205,6 +209,35 @@ def _language_entries(mapping: Mapping[str, str] | None) -> dict[str, ModelLangu
         if not isinstance(token, str) or not _token_code(token):
             raise ExportError(f"language {language.code!r}: the Whisper token must be a language code, got {token!r}")
         out[language.code] = ModelLanguage(_token_code(token), tuple(language.scripts), language.default_script)
+    return dict(sorted(out.items()))
+
+
+def _training_info(checkpoint: Path) -> dict[str, Any]:
+    """The checkpoint's ``awal_training.json`` (the recipe writes it beside the weights), or ``{}``."""
+    path = checkpoint / TRAINING_JSON
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(info, dict) or not isinstance(info.get("languages"), dict) or not info["languages"]:
+        raise ExportError(f"{path}: no languages section")
+    return info
+
+
+def _trained_entries(training: Mapping[str, Any]) -> dict[str, ModelLanguage]:
+    """``awal.json`` languages from ``awal_training.json``: the tokens trained, each text's script first."""
+    out: dict[str, ModelLanguage] = {}
+    for code, entry in training["languages"].items():
+        language = get_language(code)
+        token = entry.get("whisper_token") if isinstance(entry, Mapping) else entry
+        if not isinstance(token, str) or not _token_code(token):
+            raise ExportError(f"{TRAINING_JSON}: language {code!r} has no Whisper token")
+        script = entry.get("script") if isinstance(entry, Mapping) else None
+        script = script if script in language.scripts else language.default_script
+        scripts = (script, *(s for s in language.scripts if s != script))
+        out[language.code] = ModelLanguage(_token_code(token), scripts, script)
     return dict(sorted(out.items()))
 
 
@@ -446,7 +479,7 @@ def export_asr(
     *,
     quantization: str = "int8",
     languages: Mapping[str, str] | None = None,
-    profile: str = "scoring",
+    profile: str | None = None,
     data_summary: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -460,9 +493,11 @@ def export_asr(
             complete; a previous export there is replaced, any other non-empty folder refused.
         quantization: one of :data:`QUANTIZATIONS`.
         languages: awal code -> Whisper language code (``{"ary": "ar", "zgh": "sn"}``), the
-            tokens the model was trained with; default: every registry language with its
-            registry token.
-        profile: the normalization profile of the training text (recorded).
+            tokens the model was trained with; default: the checkpoint's ``awal_training.json``
+            (written by the recipe's training: its tokens, and each language's training script
+            becomes its ``default_script``), else every registry language with its registry token.
+        profile: the normalization profile of the training text (recorded); default: the one in
+            ``awal_training.json``, else ``scoring``.
         data_summary, metrics: JSON objects recorded in ``awal.json`` (training data, scores).
 
     Returns:
@@ -476,11 +511,16 @@ def export_asr(
     """
     if quantization not in QUANTIZATIONS:
         raise ExportError(f"unknown quantization {quantization!r}; choose one of: {', '.join(QUANTIZATIONS)}")
-    if profile not in PROFILES:
-        raise UnknownProfileError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     source, out = Path(checkpoint).expanduser(), Path(out_dir).expanduser()
     config = _check_checkpoint(source)
-    entries = _language_entries(languages)
+    training = _training_info(source)
+    if profile is None:
+        profile = str(training.get("training_text_profile") or "scoring")
+    if profile not in PROFILES:
+        raise UnknownProfileError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    entries = _language_entries(languages) if languages is not None or not training else _trained_entries(training)
+    if data_summary is None and training:
+        data_summary = {k: training[k] for k in ("train_manifest", "global_step", "best") if k in training}
     data = _json_value(data_summary, "data_summary")
     scores = _json_value(metrics, "metrics")
     _check_out_dir(out, source)

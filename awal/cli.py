@@ -316,13 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="a Hugging Face Whisper folder (save_pretrained)")
     p.add_argument("--out", required=True, help="the model folder to write")
     p.add_argument("--quantization", default="int8", choices=("int8", "int8_float16", "float16", "float32"))
-    p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization of the training text")
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="normalization of the training text (default: the checkpoint's awal_training.json, else scoring)",
+    )
     p.add_argument(
         "--language",
         action="append",
         metavar="CODE=TOKEN",
         help="awal language and the Whisper token the model uses for it, e.g. zgh=sn (repeatable; "
-        "default: every registry language with its registry token)",
+        "default: the checkpoint's awal_training.json, else every registry language with its registry token)",
     )
     p.add_argument("--data-summary", metavar="FILE", help="JSON describing the training data, kept in awal.json")
     p.add_argument("--metrics", metavar="FILE", help="JSON with the model's measured metrics, kept in awal.json")

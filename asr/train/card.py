@@ -1,0 +1,200 @@
+"""Stage 5 of the ASR recipe: the model card, and the metrics recorded in ``awal.json``.
+
+    python -m asr.train.card --model EXP/model --eval EXP/eval --data DATA --run RUN_DIR --command "..."
+    python -m asr.train.card --summary EXP/eval/model-ary.json --label "model ary"    # one line
+
+``--eval`` holds stage 4's ``<name>-<lang>.json`` (``awal eval asr`` output) for ``name`` in
+``model`` (the exported model) and ``whisper-base`` (the untouched base on the same held-out set).
+The card states the data and its licenses, the exact command, the metrics against the base, the
+training run (steps, throughput, curves) and the limits; the model's own ``awal.json`` gets the
+``metrics`` section, so that every loader can show what the model measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["eval_results", "write_card"]
+
+_LICENSES = {
+    "ary": "Darija Open Dataset (DODa) sentences, CC BY-NC 4.0: the model is a derivative of non-commercial "
+    "material; retrain on text you may use for a commercial default",
+    "zgh": "Common Voice Tamazight (zgh) sentence list, CC0",
+    "kab": "Common Voice Kabyle sentence list, CC0",
+}
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def summary_line(result: Mapping[str, Any]) -> str:
+    """``WER 12.3%  CER 4.5%  (105 utterances, RTF 0.21)``."""
+    rtf = result.get("rtf")
+    speed = f", RTF {rtf:.2f}" if isinstance(rtf, (int, float)) else ""
+    wer, cer = _pct(result.get("wer")), _pct(result.get("cer"))
+    return f"WER {wer}  CER {cer}  ({result.get('utterances')} utterances{speed})"
+
+
+def eval_results(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{name: {lang: awal eval asr output}}`` from ``<name>-<lang>.json`` files."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(folder.glob("*.json")):
+        name, _, lang = path.stem.rpartition("-")
+        if name:
+            out.setdefault(name, {})[lang] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _data_rows(data: Path, langs: Sequence[str]) -> list[str]:
+    rows = []
+    for lang in langs:
+        stats_path = data / f"synthetic-{lang}" / "stats.json"
+        if not stats_path.is_file():
+            continue
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        splits = stats.get("splits", {})
+        cells = []
+        for split in ("train", "dev", "test"):
+            s = splits.get(split, {})
+            if s:
+                cells.append(f"{split} {s.get('utterances')} utt / {s.get('hours', 0):.2f} h")
+        rows.append(f"| {lang} | {'; '.join(cells)} | {_LICENSES.get(lang, '')} |")
+    return rows
+
+
+def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]], data: Path,
+               run: Path | None, command: str) -> Path:  # fmt: skip
+    """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card."""
+    info = json.loads((model / "awal.json").read_text(encoding="utf-8"))
+    langs = sorted(info.get("languages", {}))
+    ours = evals.get("model", {})
+    base = evals.get("whisper-base", {})
+    metrics = {
+        lang: {k: ours[lang].get(k) for k in ("wer", "cer", "utterances", "rtf", "profile")}
+        | {"test_set": f"synthetic-{lang}/test.jsonl (held-out sentences)"}
+        for lang in langs
+        if lang in ours
+    }
+    info["metrics"] = metrics
+    (model / "awal.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    training: dict[str, Any] = {}
+    if run is not None and (run / "hf" / "awal_training.json").is_file():
+        training = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    size_mb = (model / "model.bin").stat().st_size / 1e6
+    lines = [
+        "# whisper-base-awal: Whisper base fine-tuned for Darija and Tamazight on synthetic speech",
+        "",
+        "OpenAI's multilingual Whisper **base** (MIT), fine-tuned by awal's recipe "
+        "(`recipes/asr/whisper`) with the encoder frozen, so that what base learned from real speech "
+        "is kept, and the decoder taught to write Darija in Arabic script and Tamazight in IRCAM Latin "
+        "(served in Tifinagh through `awal.text`). CTranslate2 "
+        f"{info.get('quantization')}, {size_mb:.1f} MB; faster-whisper loads this folder.",
+        "",
+        "## Languages",
+        "",
+        "| awal code | Whisper token | script of the output | other scripts (through awal.text) |",
+        "|---|---|---|---|",
+    ]
+    for lang in langs:
+        entry = info["languages"][lang]
+        others = ", ".join(s for s in entry.get("scripts", []) if s != entry.get("default_script"))
+        lines.append(f"| {lang} | `<|{entry['whisper_token']}|>` | {entry.get('default_script')} | {others} |")
+    lines += [
+        "",
+        "## Data",
+        "",
+        "Speech synthesized by espeak-ng (`awal prepare synthetic`: 280 voices from pitch, rate and "
+        "variant; speed perturbation; white, pink and babble noise) from real text. The test sentences "
+        "are held out: never spoken in training.",
+        "",
+        "| language | utterances | text source and license |",
+        "|---|---|---|",
+        *_data_rows(data, langs),
+        "",
+        "## Metrics (held-out synthetic test sets, `awal eval asr`, greedy, int8 on CPU)",
+        "",
+        "| language | model | WER | CER | utterances |",
+        "|---|---|---|---|---|",
+    ]
+    for lang in langs:
+        for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
+            r = results.get(lang)
+            if r:
+                wer, cer = _pct(r.get("wer")), _pct(r.get("cer"))
+                lines.append(f"| {lang} | {name} | {wer} | {cer} | {r.get('utterances')} |")
+    lines += ["", "Scoring profile `scoring` (awal.scoring); hypotheses are written in the reference's script."]
+    if training:
+        best = training.get("best", {})
+        cfg = training.get("config", {})
+        lines += [
+            "",
+            "## Training",
+            "",
+            f"- config `{cfg.get('name', '?')}`: {training.get('global_step')} steps of "
+            f"{cfg.get('model', {}).get('train_ds', {}).get('batch_size', '?')} utterances, "
+            f"best checkpoint at step {best.get('step')} (validation CER {_pct(best.get('val_cer'))}, "
+            "greedy, in the training scripts)",
+            f"- throughput of the last run: {training.get('train_utts_per_s') or 0:.2f} utterances/s "
+            f"({training.get('accelerator')}, {training.get('devices')} device(s))",
+            "- training curves: `curves.png` beside this card",
+        ]
+        curves = run / "curves" / "curves.png" if run else None
+        if curves and curves.is_file():
+            (model / "curves.png").write_bytes(curves.read_bytes())
+    lines += [
+        "",
+        "## Command",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        "## Limits",
+        "",
+        "- It has heard synthetic voices only (espeak-ng, which reads Darija with an Arabic voice and "
+        "Tamazight through a transliteration). Its accuracy on real speech is unmeasured here and will be "
+        "far worse than on the test sets above: for real use, fine-tune on real corpora (Common Voice, "
+        "DVoice, ...) with the GPU configs (`conf/whisper_small_gpu.yaml`, `conf/whisper_large_v3_turbo_gpu.yaml`).",
+        "- The encoder is base's, frozen: what base cannot hear (noisy telephone speech, fast speech) it "
+        "cannot hear either.",
+        "- Kabyle, Tarifit and the other varieties were not trained; they fall back to the family's entry.",
+        "- License: Whisper base is MIT; the Darija half is a derivative of DODa (CC BY-NC 4.0): "
+        "non-commercial use only, unless retrained on other text.",
+        "",
+    ]
+    card = model / "MODEL_CARD.md"
+    card.write_text("\n".join(lines), encoding="utf-8")
+    return card
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m asr.train.card", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--summary", help="print one line for this `awal eval asr` JSON and stop")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--model", help="the exported model folder")
+    parser.add_argument("--eval", help="stage 4's folder of <name>-<lang>.json")
+    parser.add_argument("--data", help="the data folder of stage 0")
+    parser.add_argument("--run", help="the training run folder (with hf/ and curves/curves.png)")
+    parser.add_argument("--command", default="recipes/asr/whisper/run.sh")
+    args = parser.parse_args(argv)
+    if args.summary:
+        result = json.loads(Path(args.summary).read_text(encoding="utf-8"))
+        print(f"{args.label:<18} {summary_line(result)}")
+        return 0
+    if not (args.model and args.eval and args.data):
+        parser.error("--model, --eval and --data are needed to write the card")
+    card = write_card(Path(args.model), eval_results(Path(args.eval)), Path(args.data),
+                      Path(args.run) if args.run else None, args.command)  # fmt: skip
+    print(card)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The ASR recipe's training entry point (NeMo conventions: Hydra config, Lightning, exp_manager).
+
+    python -m asr.train.train --config-path=$PWD/recipes/asr/whisper/conf --config-name=smoke \\
+        model.train_ds.manifest_filepath=... exp_manager.exp_dir=exp
+
+The config has NeMo's three sections: ``trainer`` (Lightning ``Trainer`` arguments: devices,
+strategy ddp, precision bf16-mixed, accumulate_grad_batches, max_steps, val_check_interval),
+``exp_manager`` (NeMo's experiment manager: the log folder, TensorBoard, checkpoints every N steps
+and the best by ``val_cer``, resume with ``resume_if_exists``) and ``model`` (:mod:`asr.train.module`,
+with ``train_ds`` / ``validation_ds`` NeMo Lhotse data configs, :mod:`asr.train.data`).
+
+At the end, the best checkpoint (lowest ``val_cer``; the last one when there was no validation) is
+written as a Hugging Face folder ``<log_dir>/hf`` (what ``awal export asr`` converts), with
+``awal_training.json`` (languages, tokens, training scripts, throughput, best metrics); the
+training curves are in ``<log_dir>/curves/curves.json`` and ``curves.png`` throughout (a folder, because
+NeMo's experiment manager moves the files of the log folder aside when a run resumes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+
+__all__ = ["ThroughputAndCurves", "main", "train"]
+
+log = logging.getLogger(__name__)
+
+
+class ThroughputAndCurves(pl.Callback):
+    """Records training loss, learning rate, utterances/s and validation metrics per step;
+    writes ``curves.json`` and ``curves.png`` in ``folder`` (kept across resumed runs)."""
+
+    def __init__(self, folder: str | Path, plot_every: int = 50) -> None:
+        self.folder = Path(folder)
+        self.plot_every = plot_every
+        self.train: list[dict[str, float]] = []
+        self.val: list[dict[str, float]] = []
+        self._t0: float | None = None
+        self._utts = 0
+        self._seconds = 0.0
+        self.run = 1  # 2 for the first resumption, ...
+        self._resumed = False
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "curves.json"
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._resumed = False
+
+    def _resume(self, trainer: pl.Trainer) -> None:
+        """Keep the rows of earlier runs up to the step this one resumed from (known only once
+        the first batch starts: Lightning restores the loops after the fit hooks)."""
+        self._resumed = True
+        if self.path.is_file():
+            old = json.loads(self.path.read_text(encoding="utf-8"))
+            step = trainer.global_step
+            self.train = [r for r in old.get("train", []) if r["step"] <= step]
+            self.val = [r for r in old.get("val", []) if r["step"] <= step]
+            self.run = 1 + max((int(r.get("run", 1)) for r in old.get("train", [])), default=0)
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        if not self._resumed:
+            self._resume(trainer)
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._t0 is not None and batch_idx > 0:  # the first batch pays for warm-up
+            self._seconds += time.perf_counter() - self._t0
+            self._utts += len(batch)
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        row = {
+            "step": trainer.global_step,
+            "run": self.run,
+            "loss": float(loss),
+            "lr": trainer.optimizers[0].param_groups[-1]["lr"],
+        }
+        if self._seconds > 0:
+            row["utts_per_s"] = self._utts / self._seconds
+        self.train.append(row)
+        if trainer.global_step % self.plot_every == 0:
+            self.write(trainer)
+
+    @property
+    def utterances_per_second(self) -> float | None:
+        return self._utts / self._seconds if self._seconds > 0 else None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: Any) -> None:
+        if trainer.sanity_checking:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
+        if metrics:
+            self.val.append({"step": trainer.global_step, **metrics})
+        self.write(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: Any) -> None:
+        self.write(trainer)
+
+    def write(self, trainer: pl.Trainer) -> None:
+        if not trainer.is_global_zero:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {"train": self.train, "val": self.val, "utts_per_s": self.utterances_per_second}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        tmp.replace(self.path)
+        try:
+            plot_curves(data, self.folder / "curves.png")
+        except ImportError:  # matplotlib is in the train extra; a bare install still trains
+            pass
+
+
+def plot_curves(data: dict[str, Any], out: Path) -> None:
+    """Training loss (and learning rate) and validation CER/WER against the step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
+    train = data["train"]
+    if train:
+        steps = [r["step"] for r in train]
+        losses = [r["loss"] for r in train]
+        ax_loss.plot(steps, losses, lw=0.6, alpha=0.4, label="train loss")
+        k = max(1, len(losses) // 50)
+        smooth = [sum(losses[max(0, i - k) : i + 1]) / len(losses[max(0, i - k) : i + 1]) for i in range(len(losses))]
+        ax_loss.plot(steps, smooth, lw=1.5, label="train loss (smoothed)")
+        ax_lr = ax_loss.twinx()
+        ax_lr.plot(steps, [r["lr"] for r in train], color="grey", lw=0.8, ls="--")
+        ax_lr.set_ylabel("learning rate", color="grey")
+    val = data["val"]
+    if val:
+        vsteps = [r["step"] for r in val]
+        if any("val_loss" in r for r in val):
+            ax_loss.plot(vsteps, [r.get("val_loss", math.nan) for r in val], "o-", label="val loss")
+        for key in sorted({k for r in val for k in r if k.startswith(("val_cer", "val_wer"))}):
+            ax_val.plot(vsteps, [100 * r.get(key, math.nan) for r in val], "o-", label=key)
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("loss")
+    ax_loss.legend(loc="upper right", fontsize=8)
+    ax_val.set_xlabel("step")
+    ax_val.set_ylabel("%")
+    ax_val.set_title("validation (greedy decoding)")
+    if val:
+        ax_val.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _best_checkpoint(trainer: pl.Trainer) -> str | None:
+    callback = trainer.checkpoint_callback
+    best = getattr(callback, "best_model_path", "") if callback is not None else ""
+    if best and Path(best).is_file():
+        return str(best)
+    last = getattr(callback, "last_model_path", "") if callback is not None else ""
+    return str(last) if last and Path(last).is_file() else None
+
+
+def train(cfg: Any) -> Path:
+    """Train with ``cfg`` (the Hydra config); returns the Hugging Face folder of the best model."""
+    import torch
+    from nemo.utils.exp_manager import exp_manager
+    from omegaconf import OmegaConf, open_dict
+
+    from asr.train.data import WhisperBatches, make_dataloader
+    from asr.train.module import WhisperFineTuner
+
+    pl.seed_everything(int(cfg.model.get("seed", 0)), workers=True)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    with open_dict(cfg):
+        cfg.trainer.use_distributed_sampler = False  # Lhotse shards by rank itself
+        cfg.trainer.logger = False  # exp_manager creates the loggers
+        cfg.trainer.enable_checkpointing = False  # exp_manager creates the checkpoint callback
+    trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
+    log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
+    # a folder: on resumption NeMo's exp_manager moves the files of the log folder to run_N/
+    curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)))
+    trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+
+    module = WhisperFineTuner(cfg.model)
+    dataset = WhisperBatches(module.tokenizer, module.plan, int(module.model.config.num_mel_bins))
+    train_dl = make_dataloader(cfg.model.train_ds, dataset, trainer.global_rank, trainer.world_size)
+    val_cfg = cfg.model.get("validation_ds")
+    val_dl = make_dataloader(val_cfg, dataset, trainer.global_rank, trainer.world_size) if val_cfg else None
+    started = time.perf_counter()
+    trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl)
+    wall = time.perf_counter() - started
+
+    best = _best_checkpoint(trainer)
+    metrics: dict[str, Any] = {}
+    if best:
+        state = torch.load(best, map_location="cpu", weights_only=False)
+        module.load_state_dict(state["state_dict"])
+        callback = trainer.checkpoint_callback
+        score = getattr(callback, "best_model_score", None)
+        if score is not None:
+            metrics[str(getattr(callback, "monitor", "score"))] = float(score)
+        metrics["step"] = int(state.get("global_step", trainer.global_step))
+    out = log_dir / "hf"
+    if trainer.is_global_zero:
+        module.save_hf(
+            out,
+            {
+                "checkpoint": best,
+                "best": metrics,
+                "global_step": trainer.global_step,
+                "train_utts_per_s": curves.utterances_per_second,
+                "wall_seconds_this_run": round(wall, 1),
+                "devices": trainer.num_devices,
+                "accelerator": type(trainer.accelerator).__name__,
+                "train_manifest": str(cfg.model.train_ds.get("manifest_filepath")),
+                "config": OmegaConf.to_container(cfg, resolve=True),
+            },
+        )
+        log.info("best model: %s -> %s", best, out)
+    return out
+
+
+def main() -> None:
+    from nemo.core.config import hydra_runner
+
+    @hydra_runner(config_path="../../recipes/asr/whisper/conf", config_name="smoke")
+    def _run(cfg: Any) -> None:
+        train(cfg)
+
+    _run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Whisper fine-tuning recipe: manifests -> NeMo/Lightning training -> CTranslate2 -> metrics -> model card.
+#
+#   ./run.sh [--stage N] [--stop-stage M] [--conf base_cpu] [--text-dir DIR] [--exp DIR] [-- hydra overrides...]
+#
+# Stages (icefall/ESPnet style: each can be re-run alone, and training resumes from its last checkpoint):
+#   0  data       awal prepare synthetic: real Darija (DODa) and Tamazight (Common Voice) text voiced
+#                 by espeak-ng; held-out sentences for test (never in train)
+#   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
+#                 that every training text fits the decoder and reports tokens per utterance per language
+#   2  train      python -m asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data)
+#   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
+#   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
+#   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
+#
+# Real corpora: replace stage 0 with `awal prepare common-voice|dvoice|kaldi|...` (docs/data.md) and point
+# model.train_ds.manifest_filepath / model.validation_ds.manifest_filepath at their manifests.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+stage=0
+stop_stage=5
+conf=base_cpu
+text_dir=$root/../shared/data
+exp=$here/exp/$conf
+quantization=int8
+hours_ary=1.4
+hours_zgh=1.2
+overrides=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --stage) stage=$2; shift 2 ;;
+        --stop-stage) stop_stage=$2; shift 2 ;;
+        --conf) conf=$2; exp=$here/exp/$conf; shift 2 ;;
+        --exp) exp=$(realpath -m "$2"); shift 2 ;;
+        --text-dir) text_dir=$(realpath -m "$2"); shift 2 ;;
+        --quantization) quantization=$2; shift 2 ;;
+        --hours-ary) hours_ary=$2; shift 2 ;;
+        --hours-zgh) hours_zgh=$2; shift 2 ;;
+        --) shift; overrides=("$@"); break ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+py=${AWAL_PYTHON_BIN:-$root/.venv/bin/python}
+awal=("$py" -m awal.cli)
+data=$here/data
+log() { printf '\n[%s] stage %s: %s\n' "$(date +%H:%M:%S)" "$1" "$2"; }
+want() { [[ $stage -le $1 && $stop_stage -ge $1 ]]; }
+mkdir -p "$exp"
+
+if want 0; then
+    log 0 "data: synthetic speech from the real text in $text_dir"
+    doda=$text_dir/doda
+    for f in "$doda/ongoing__02.csv" "$text_dir/text/zgh_tifinagh_cv.txt"; do
+        [[ -f $f ]] || { echo "run.sh: $f is missing; give --text-dir (a folder with doda/ and text/)" >&2; exit 2; }
+    done
+    "${awal[@]}" prepare synthetic --lang ary --seed 7 --heldout 0.05 --dev 0.03 --hours "$hours_ary" \
+        --text "$doda/ongoing__02.csv" "$doda/ongoing__03.csv" "$doda/ongoing__04.csv" --out "$data/synthetic-ary"
+    "${awal[@]}" prepare synthetic --lang zgh --seed 7 --heldout 0.06 --dev 0.03 --hours "$hours_zgh" \
+        --text "$text_dir/text/zgh_tifinagh_cv.txt" --out "$data/synthetic-zgh"
+fi
+
+train_manifests="[$data/synthetic-ary/train.jsonl,$data/synthetic-zgh/train.jsonl]"
+dev_manifests="[$data/synthetic-ary/dev.jsonl,$data/synthetic-zgh/dev.jsonl]"
+
+if want 1; then
+    log 1 "tokenizer: Whisper's byte-level BPE, kept; token counts of the training text"
+    "$py" -m asr.train.tokens --config-path="$here/conf" --config-name="$conf" \
+        "model.train_ds.manifest_filepath=$train_manifests" --out "$exp/tokens.json"
+fi
+
+if want 2; then
+    log 2 "train: conf/$conf.yaml -> $exp"
+    "$py" -m asr.train.train --config-path="$here/conf" --config-name="$conf" \
+        "model.train_ds.manifest_filepath=$train_manifests" \
+        "model.validation_ds.manifest_filepath=$dev_manifests" \
+        "exp_manager.exp_dir=$exp" "${overrides[@]}"
+fi
+
+run_dir=$(dirname "$(ls -d "$exp"/*/*/hf 2>/dev/null | head -n 1)" 2>/dev/null || true)
+
+if want 3; then
+    log 3 "export: $run_dir/hf -> $exp/model ($quantization)"
+    [[ -n $run_dir ]] || { echo "run.sh: no trained model under $exp (run stage 2)" >&2; exit 1; }
+    "${awal[@]}" export asr "$run_dir/hf" --out "$exp/model" --quantization "$quantization"
+fi
+
+if want 4; then
+    log 4 "evaluate: held-out test sets, exported model and untouched whisper-base"
+    mkdir -p "$exp/eval"
+    for lang in ary zgh; do
+        for model in "$exp/model" whisper-base; do
+            name=$([[ $model == whisper-base ]] && echo whisper-base || echo model)
+            "${awal[@]}" eval asr --model "$model" --manifest "$data/synthetic-$lang/test.jsonl" \
+                --details "$exp/eval/$name-$lang.jsonl" > "$exp/eval/$name-$lang.json"
+            "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
+        done
+    done
+fi
+
+if want 5; then
+    log 5 "model card: $exp/model/MODEL_CARD.md"
+    "$py" -m asr.train.card --model "$exp/model" --eval "$exp/eval" --data "$data" --run "$run_dir" \
+        --command "recipes/asr/whisper/run.sh --conf $conf"
+fi

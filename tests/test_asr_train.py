@@ -1,0 +1,360 @@
+"""The ASR recipe's training (``asr.train``): batches, the Lightning module, the NeMo entry point.
+
+Real components throughout: espeak-ng speech (``prepare_synthetic``), NeMo's Lhotse data loader
+and experiment manager, Lightning's trainer, a tiny Whisper of the real architecture (the smoke
+config) trained for real, CTranslate2's converter and faster-whisper for the exported model.
+Training runs in subprocesses through the recipe's own command line (``python -m asr.train.train``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from awal.errors import InputError
+
+_missing = sorted(
+    pkg for pkg in ("torch", "transformers", "nemo", "lightning", "lhotse", "faster_whisper", "ctranslate2")
+    if importlib.util.find_spec(pkg) is None
+)  # fmt: skip
+pytestmark = [
+    pytest.mark.skipif(bool(_missing), reason=f"needs {_missing}: pip install 'awal[train]'"),
+    pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "recipes" / "asr" / "whisper" / "conf"
+
+ARY = [
+    "السلام عليكم كيداير لاباس عليك",
+    "بغيت نمشي للسوق غدا فالصباح",
+    "شحال هادي ما شفتك فين كنتي",
+    "الجو زوين اليوم بزاف",
+    "عطيني واحد الكاس ديال أتاي",
+    "فين كاين الطوبيس ديال المدينة",
+    "راه تقدر شي نهار نجي عندك",
+    "خاصنا نمشيو للخدمة بكري",
+]
+ZGH = [
+    "ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ",
+    "ⵜⴰⵎⴰⵣⵉⵖⵜ ⵜⴰⵏⴰⵡⴰⵍⵜ",
+    "ⵉⵙ ⵜⵔⵎⵙⴷ ⴰⵡⴰⵍ ⴰⴷ",
+    "ⴰⴷ ⵉⴽⴽ ⵕⴱⴱⵉ ⵜⴰⵎⴰ ⵏ ⵓⴽⵕⴰⵏⵢⴰ",
+    "ⵏⴽⴽ ⵓⵔ ⵔⵎⵉⵙⵖ ⵛⴰ",
+    "ⵎⴰ ⵜⵔⵎⵙⴷ ⴰⵙⵙⴰ",
+    "ⴰⵙⴳⴳⵯⴰⵙ ⴰⵎⴰⵢⵏⵓ ⴰⵎⴳⴳⴰⵣ",
+    "ⵜⵏⵏⴰ ⵉⵢⵉ ⵎⴰⵔⵉ ⵎⴰⵙ ⴳⵏⵏ",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny synthetic corpus per language: train / dev / test manifests with espeak-ng audio."""
+    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
+
+    root = tmp_path_factory.mktemp("asr-corpus")
+    out: dict[str, Path] = {}
+    for lang, sentences in (("ary", ARY), ("zgh", ZGH)):
+        text = root / f"{lang}.txt"
+        text.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+        options = SyntheticOptions(lang=lang, hours=0.012, seed=3, heldout_fraction=0.25, dev_fraction=0.25,
+                                   jobs=2, progress=False)  # fmt: skip
+        prepare_synthetic(text, root / lang, options)
+        out[lang] = root / lang
+    return out
+
+
+def _train_cmd(corpus: dict[str, Path], exp: Path, *overrides: str, config: str = "smoke") -> list[str]:
+    train = ",".join(str(corpus[lang] / "train.jsonl") for lang in ("ary", "zgh"))
+    dev = ",".join(str(corpus[lang] / "dev.jsonl") for lang in ("ary", "zgh"))
+    return [
+        sys.executable, "-m", "asr.train.train", f"--config-path={CONF}", f"--config-name={config}",
+        f"model.train_ds.manifest_filepath=[{train}]", f"model.validation_ds.manifest_filepath=[{dev}]",
+        f"exp_manager.exp_dir={exp}", *overrides,
+    ]  # fmt: skip
+
+
+def _run(cmd: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    output = f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}\n{output}"
+    return proc
+
+
+def _run_dir(exp: Path, name: str = "whisper-smoke") -> Path:
+    return exp / name / "run"
+
+
+@pytest.fixture(scope="module")
+def smoke_run(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke config trained for 24 steps, validated twice; returns its run folder."""
+    exp = tmp_path_factory.mktemp("smoke-exp")
+    _run(_train_cmd(corpus, exp, "trainer.max_steps=24", "trainer.val_check_interval=12", "plot_every=6"))
+    return _run_dir(exp)
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import WhisperTokenizerFast
+
+    from asr.train.module import base_checkpoint
+
+    return WhisperTokenizerFast.from_pretrained(base_checkpoint())
+
+
+def test_token_plan_prompt_labels_and_training_script(tokenizer) -> None:
+    from asr.train.data import TokenPlan, collate
+
+    plan = TokenPlan.from_config({"ary": {"whisper_token": "ar"}, "zgh": {"script": "Latn"}})
+    assert plan.whisper_tokens == {"ary": "ar", "zgh": "sn"}  # zgh's token from the registry
+    assert plan.scripts == {"ary": "Arab", "zgh": "Latn"}
+    audio = np.zeros(16000, dtype=np.float32)
+    batch = collate(
+        [(audio, "ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ", "zgh", 1.0, "k1"), (audio, "السلام عليكم", "ary", 1.0, "k2"),
+         (audio, "ⴰⵣⵓⵍ", "shi", 1.0, "k3")],
+        tokenizer, plan, 80,
+    )  # fmt: skip
+    assert tuple(batch.input_features.shape) == (3, 80, 3000)
+    assert batch.langs == ["zgh", "ary", "zgh"]  # Tachelhit trains with its family's entry
+    assert batch.texts[0] == "azul flawn"  # Tifinagh written in IRCAM Latin for training
+    for row, (lang_token, text) in enumerate([("<|sn|>", "azul flawn"), ("<|ar|>", "السلام عليكم")]):
+        inputs = batch.decoder_input_ids[row].tolist()
+        labels = batch.labels[row].tolist()
+        assert tokenizer.convert_ids_to_tokens(inputs[:4]) == [
+            "<|startoftranscript|>", lang_token, "<|transcribe|>", "<|notimestamps|>",
+        ]  # fmt: skip
+        assert labels[:3] == [-100, -100, -100]  # the prompt is never a target
+        targets = [t for t in labels if t != -100]
+        assert targets[-1] == tokenizer.eos_token_id
+        assert tokenizer.decode(targets[:-1]).strip() == text
+        # teacher forcing: every target is the next input
+        n = len(targets)
+        assert inputs[4 : 4 + n - 1] == targets[:-1]
+
+
+def test_token_plan_timestamps_and_refusals(tokenizer) -> None:
+    from asr.train.data import TokenPlan
+
+    plan = TokenPlan.from_config({"ary": {}}, timestamps=True)
+    ids, n_prompt = plan.sequence(tokenizer, "السلام", "ary", 1.234)
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    assert n_prompt == 3 and "<|notimestamps|>" not in tokens
+    assert tokens[3] == "<|0.00|>" and tokens[-2] == "<|1.24|>" and tokens[-1] == "<|endoftext|>"
+    with pytest.raises(InputError, match="does not train"):
+        plan.language_of("kab")
+    with pytest.raises(InputError, match="script"):
+        TokenPlan.from_config({"ary": {"script": "Tfng"}})
+    with pytest.raises(InputError, match="longer than the decoder"):
+        plan.sequence(tokenizer, "سلام " * 500, "ary", 1.0)
+
+
+def test_token_report_of_a_manifest(corpus: dict[str, Path], tokenizer) -> None:
+    from asr.train.data import TokenPlan
+    from asr.train.tokens import token_report
+
+    plan = TokenPlan.from_config({"ary": {}, "zgh": {"script": "Latn"}})
+    report = token_report([corpus["ary"] / "train.jsonl", corpus["zgh"] / "train.jsonl"], plan, tokenizer)
+    assert set(report["languages"]) == {"ary", "zgh"} and report["too_long"] == []
+    for row in report["languages"].values():
+        assert row["utterances"] > 0 and 4 < row["tokens_mean"] <= row["tokens_max"] < 100
+
+
+# --- the module ------------------------------------------------------------------------------
+
+
+def _module_cfg(tmp_path: Path, **extra):
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(CONF / "smoke.yaml").model
+    cfg.merge_with(extra)
+    return cfg
+
+
+def test_encoder_cache_gives_the_same_loss_and_is_reused(tmp_path: Path, corpus: dict[str, Path], tokenizer) -> None:
+    import torch
+
+    from asr.train.data import WhisperBatches, make_dataloader
+    from asr.train.module import WhisperFineTuner
+
+    plain = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, spec_augment={"enabled": False}))
+    cached = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path / "cache"),
+                                          spec_augment={"enabled": False}))  # fmt: skip
+    dataset = WhisperBatches(plain.tokenizer, plain.plan)
+    loader = make_dataloader({"manifest_filepath": str(corpus["ary"] / "train.jsonl"), "batch_size": 3,
+                              "shuffle": False, "force_finite": True}, dataset)  # fmt: skip
+    batch = next(iter(loader))
+    plain.eval()
+    cached.eval()
+    with torch.no_grad():
+        reference, _ = plain._loss(batch)
+        first, _ = cached._loss(batch)
+        second, _ = cached._loss(batch)
+    assert cached.encoder_cache is not None
+    assert (cached.encoder_cache.misses, cached.encoder_cache.hits) == (3, 3)
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 3
+    # float16 storage of the encoder output: the same loss to 1e-3
+    assert float(first) == pytest.approx(float(reference), abs=1e-3)
+    assert float(second) == pytest.approx(float(first), abs=1e-6)
+    assert not any(p.requires_grad for p in cached.model.model.encoder.parameters())
+
+
+def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
+    from asr.train.module import WhisperFineTuner
+
+    with pytest.raises(InputError, match="cannot be combined"):
+        WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path)))
+    with pytest.raises(InputError, match="freeze_encoder"):
+        WhisperFineTuner(_module_cfg(tmp_path, encoder_cache=str(tmp_path), spec_augment={"enabled": False}))
+    with pytest.raises(InputError, match="no_such_dim"):
+        WhisperFineTuner(_module_cfg(tmp_path, architecture={"no_such_dim": 3}))
+
+
+# --- the recipe's training run ---------------------------------------------------------------
+
+
+def test_smoke_config_trains_and_the_loss_falls(smoke_run: Path) -> None:
+    curves = json.loads((smoke_run / "curves" / "curves.json").read_text(encoding="utf-8"))
+    steps = [row["step"] for row in curves["train"]]
+    assert steps == list(range(1, 25))
+    losses = [row["loss"] for row in curves["train"]]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.5, losses
+    assert curves["utts_per_s"] > 0
+    val = curves["val"]
+    assert [row["step"] for row in val] == [12, 24]
+    for row in val:
+        assert 0 <= row["val_cer"] and 0 <= row["val_wer"] and "val_cer_ary" in row and "val_cer_zgh" in row
+    assert (smoke_run / "curves" / "curves.png").stat().st_size > 5000
+    assert list((smoke_run / "checkpoints").glob("*.ckpt"))
+    info = json.loads((smoke_run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    assert info["languages"] == {"ary": {"whisper_token": "ar", "script": "Arab"},
+                                 "zgh": {"whisper_token": "sn", "script": "Latn"}}  # fmt: skip
+    assert info["global_step"] == 24 and info["best"]["step"] in (12, 20, 24)
+    assert info["train_utts_per_s"] > 0
+
+
+def test_export_of_the_trained_model_loads_in_faster_whisper(
+    smoke_run: Path, corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    from faster_whisper import WhisperModel
+
+    from asr.evaluate import evaluate_asr
+    from asr.export import export_asr, read_awal_json
+    from asr.train.card import eval_results, write_card
+    from awal.audio import load_audio
+
+    out = export_asr(smoke_run / "hf", tmp_path / "model")
+    info = read_awal_json(out)
+    assert not info.from_registry and info.training_text_profile == "display"
+    assert info.whisper_token("zgh") == "sn" and info.language("zgh").default_script == "Latn"
+    assert info.language("zgh").scripts[0] == "Latn" and "Tfng" in info.language("zgh").scripts
+    assert info.whisper_token("ary") == "ar" and info.language("ary").default_script == "Arab"
+    assert info.data and info.data["global_step"] == 24
+
+    model = WhisperModel(str(out), device="cpu", compute_type="int8")
+    record = json.loads((corpus["zgh"] / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    audio = load_audio(corpus["zgh"] / record["audio_filepath"], sr=16000)
+    segments, result = model.transcribe(audio, language="sn", beam_size=1, temperature=0.0)
+    list(segments)  # a tiny model: the text is not asserted, the language token is
+    assert result.language == "sn"
+
+    (tmp_path / "eval").mkdir()
+    report = evaluate_asr(out, corpus["zgh"] / "test.jsonl", progress=False)
+    assert report["whisper_tokens"] == {"zgh": "sn"} and report["tokens_from"] == "awal.json"
+    assert report["utterances"] > 0 and report["cer"] is not None and report["cer"] >= 0
+    (tmp_path / "eval" / "model-zgh.json").write_text(json.dumps(report), encoding="utf-8")
+    card = write_card(out, eval_results(tmp_path / "eval"), corpus["zgh"].parent, smoke_run, "run.sh --conf smoke")
+    text = card.read_text(encoding="utf-8")
+    assert "| zgh | `<|sn|>` | Latn |" in text and "run.sh --conf smoke" in text and "## Limits" in text
+    assert json.loads((out / "awal.json").read_text(encoding="utf-8"))["metrics"]["zgh"]["cer"] == report["cer"]
+    assert (out / "curves.png").is_file()
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(corpus: dict[str, Path], tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    overrides = ("trainer.max_steps=40", "trainer.val_check_interval=5", "trainer.limit_val_batches=1",
+                 "exp_manager.checkpoint_callback_params.every_n_train_steps=5", "plot_every=1")  # fmt: skip
+    cmd = _train_cmd(corpus, exp, *overrides)
+    run = _run_dir(exp)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    killed_at = None
+    try:
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline and proc.poll() is None:
+            lasts = list((run / "checkpoints").glob("*-last.ckpt")) if (run / "checkpoints").is_dir() else []
+            steps = [int(m.group(1)) for p in lasts if (m := re.search(r"step=(\d+)", p.name))]
+            if steps and max(steps) >= 10:
+                time.sleep(1.0)  # let the save finish
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_at = max(steps)
+                break
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert killed_at is not None, "the run never saved a checkpoint at step >= 10"
+    assert not (run / "hf").exists()  # it did not finish
+
+    second = _run(cmd)
+    found = re.search(r"Resuming training from checkpoint: (\S+)", second.stdout + second.stderr)
+    assert found, "the second run did not resume"
+    resumed = int(re.search(r"step=(\d+)", found.group(1)).group(1))
+    assert 10 <= resumed <= killed_at
+    curves = json.loads((run / "curves" / "curves.json").read_text(encoding="utf-8"))
+    assert [row["step"] for row in curves["train"]] == list(range(1, 41))  # no step twice, none lost
+    # the second run trained only the steps after the checkpoint it resumed from
+    assert [row["step"] for row in curves["train"] if row["run"] == 2] == list(range(resumed + 1, 41))
+    info = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    assert info["global_step"] == 40
+
+
+@pytest.mark.parametrize("config", ["whisper_small_gpu", "whisper_large_v3_turbo_gpu", "base_cpu"])
+def test_recipe_configs_build_and_run_steps(config: str, corpus: dict[str, Path], tmp_path: Path) -> None:
+    """Every shipped config composes and trains 2 steps. The GPU configs run on this CPU with a tiny
+    model in place of their hub weights (no network here) and fp32; on a GPU machine they run as
+    written (bf16, DDP) in ``test_gpu_configs_on_a_gpu``."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from whisper_tiny import build_tiny_whisper
+
+    tiny = build_tiny_whisper(tmp_path / "tiny")
+    exp = tmp_path / "exp"
+    overrides = [f"model.init_from={tiny}", "trainer.max_steps=2", "trainer.val_check_interval=2",
+                 "trainer.limit_val_batches=1", "model.train_ds.batch_size=2", "model.validation_ds.batch_size=2",
+                 "model.train_ds.num_workers=0", "model.validation_ds.num_workers=0", "model.val_max_new_tokens=5",
+                 ]  # fmt: skip
+    if config != "base_cpu":
+        overrides += ["trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto", "trainer.precision=32"]
+    _run(_train_cmd(corpus, exp, *overrides, config=config))
+    (run,) = [p for p in exp.glob("*/run")]
+    info = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    assert info["global_step"] == 2
+    assert info["config"]["name"] == run.parent.name
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or not __import__("torch").cuda.is_available(), reason="needs a GPU"
+)
+@pytest.mark.parametrize("config", ["whisper_small_gpu", "whisper_large_v3_turbo_gpu"])
+def test_gpu_configs_on_a_gpu(config: str, corpus: dict[str, Path], tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from whisper_tiny import build_tiny_whisper
+
+    tiny = build_tiny_whisper(tmp_path / "tiny")
+    overrides = [f"model.init_from={tiny}", "trainer.max_steps=3", "trainer.val_check_interval=3",
+                 "trainer.limit_val_batches=1", "model.train_ds.num_workers=0", "model.validation_ds.num_workers=0",
+                 "trainer.devices=1"]  # fmt: skip
+    _run(_train_cmd(corpus, tmp_path / "exp", *overrides, config=config))
