@@ -260,6 +260,75 @@ def _cmd_eval_asr(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from asr.transcribe import TranscribeOptions, Transcriber, output_path, render, transcribe_files
+
+    options = TranscribeOptions(
+        language=args.language,
+        script=args.script,
+        word_timestamps=args.word_timestamps,
+        vad=args.vad,
+        batch_size=args.batch_size,
+        beam_size=args.beam_size,
+    )
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    jsonl = out_dir / "transcripts.jsonl" if out_dir and args.format == "jsonl" else None
+    done: set[str] = set()
+    if jsonl is not None and jsonl.is_file():
+        for line in jsonl.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if not row.get("error"):
+                done.add(row.get("path"))
+
+    def finished(path: str) -> bool:
+        """A re-run skips what an earlier run wrote (a transcript with no error)."""
+        if out_dir is None:
+            return False
+        if jsonl is not None:
+            return path in done
+        return output_path(path, out_dir, args.format).is_file()
+
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    engine = Transcriber(args.model, device=args.device, compute_type=args.compute_type, cpu_threads=args.threads)
+    failed = written = 0
+    sink = jsonl.open("a", encoding="utf-8") if jsonl is not None else None
+    try:
+        for result in transcribe_files(args.paths, engine, options, skip=finished, progress=not args.no_progress):
+            if result.error:
+                failed += 1
+                print(f"awal transcribe: {result.path}: {result.error}", file=sys.stderr)
+                if sink is not None:  # recorded, and retried by the next run
+                    sink.write(render(result, "jsonl"))
+                continue
+            text = render(result, args.format)
+            if sink is not None:
+                sink.write(text)
+                sink.flush()
+            elif out_dir is not None:
+                target = output_path(result.path, out_dir, args.format)
+                tmp = target.with_name(target.name + ".tmp")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(target)  # a killed run never leaves a half transcript that looks done
+            else:
+                if args.format in ("txt", "srt", "vtt") and len(args.paths) + failed > 1:
+                    print(f"==> {result.path} <==")
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            written += 1
+    finally:
+        if sink is not None:
+            sink.close()
+    if out_dir is not None:
+        print(f"{written} transcribed, {failed} failed -> {out_dir}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -307,6 +376,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization profile (default: scoring)")
     p.add_argument("--details", metavar="FILE", help="write per-line alignments as JSON lines")
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("transcribe", help="transcribe audio files, folders or manifests")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files, folders (searched), NeMo manifests")
+    p.add_argument("--model", help="a model folder, whisper-base-awal (default), whisper-base, or a hub id")
+    p.add_argument("--language", default="auto", help="ary, zgh, shi, tzm, rif, kab, or auto (default)")
+    p.add_argument("--script", type=str.lower, choices=("arab", "latn", "tfng"), help="output script")
+    p.add_argument("--format", default="txt", choices=("txt", "json", "jsonl", "srt", "vtt"))
+    p.add_argument("--output-dir", help="write one file per input (jsonl: transcripts.jsonl); re-runs skip done ones")
+    p.add_argument("--batch-size", type=int, default=1, help="VAD chunks decoded together (GPU: 8-16)")
+    p.add_argument("--beam-size", type=int, default=1, help="1: greedy (default); 5: Whisper's beam")
+    p.add_argument("--word-timestamps", action="store_true", help="words with start and end times")
+    p.add_argument("--vad", action=argparse.BooleanOptionalAction, default=True, help="skip non-speech (Silero)")
+    p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_transcribe)
 
     _add_prepare(sub)
 

@@ -1,0 +1,415 @@
+"""Batch transcription: files, folders and manifests -> segments with words, in the script asked for.
+
+    from asr.transcribe import TranscribeOptions, transcribe, transcribe_files
+
+    for segment in transcribe("call.wav", options=TranscribeOptions(language="ary")):
+        print(segment.start, segment.end, segment.text)
+
+    for result in transcribe_files(["calls/", "test.jsonl"], options=TranscribeOptions(script="latn")):
+        print(result.path, result.error or result.text)
+
+The engine is faster-whisper (CTranslate2) with the model's own Whisper token per language (its
+``awal.json``; :func:`asr.export.read_awal_json`). A model writes each language in the script
+it was trained in (the bundled model: Darija in Arabic script, Tamazight in IRCAM Latin); the
+output is converted to ``options.script``, by default the language's usual script (Tamazight:
+Tifinagh), through :mod:`awal.text.translit`. ``language="auto"`` lets Whisper choose among the
+languages the model was trained for only.
+
+Results are small frozen dataclasses (:class:`Word`, :class:`Segment`, :class:`Transcript`), and
+both functions are generators: segments come out as they are decoded. An input that cannot be read
+or decoded gives a :class:`Transcript` with its ``error`` and the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from awal.errors import InputError
+from awal.languages import get_language
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+    from asr.export import ModelInfo
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "FORMATS",
+    "Segment",
+    "TranscribeOptions",
+    "Transcript",
+    "Word",
+    "Transcriber",
+    "find_inputs",
+    "output_path",
+    "render",
+    "transcribe",
+    "transcribe_files",
+]
+
+SAMPLE_RATE = 16000
+#: What a folder is searched for (lower case).
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".wma", ".au", ".aiff"}
+)
+_MANIFEST_EXTENSIONS = frozenset({".jsonl", ".json"})
+_SCRIPTS = {"arab": "Arab", "latn": "Latn", "tfng": "Tfng"}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word with its times (seconds from the start of the input) and Whisper's probability."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One decoded segment. ``text`` and ``words`` are in ``script``; ``language`` is the awal code."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    language: str
+    script: str
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in ("id", "start", "end", "text", "language", "script")}
+        out["words"] = [_word_dict(w) for w in self.words]
+        out.update(avg_logprob=self.avg_logprob, no_speech_prob=self.no_speech_prob)
+        return out
+
+
+def _word_dict(word: Word) -> dict[str, Any]:
+    return {"word": word.word, "start": word.start, "end": word.end, "probability": word.probability}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The result for one input (a file, or one manifest record)."""
+
+    path: str
+    segments: tuple[Segment, ...] = ()
+    language: str | None = None
+    language_probability: float | None = None
+    duration: float | None = None
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments if s.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "language": self.language,
+            "language_probability": self.language_probability,
+            "duration": self.duration,
+            "text": self.text,
+            "segments": [s.to_dict() for s in self.segments],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to transcribe.
+
+    Attributes:
+        language: an awal code (``ary``, ``zgh``, ``shi``, ``kab`` ...) or ``auto`` (Whisper picks
+            among the model's own languages).
+        script: ``arab``, ``latn`` or ``tfng`` for the output; ``None``: the language's usual script.
+        word_timestamps: words with times (cross-attention alignment).
+        vad: skip non-speech with Silero VAD (shipped with faster-whisper; offline).
+        batch_size: > 1 decodes that many VAD chunks of a file together (faster-whisper's
+            batched pipeline; needs ``vad``).
+        beam_size: 1 is greedy (fast on a CPU); 5 is Whisper's usual beam.
+        temperatures: the fallback ladder: a segment whose output looks degenerate (compression
+            ratio above ``compression_ratio_threshold``, low log-probability) is decoded again hotter.
+    """
+
+    language: str = "auto"
+    script: str | None = None
+    word_timestamps: bool = False
+    vad: bool = True
+    batch_size: int = 1
+    beam_size: int = 1
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.language != "auto":
+            get_language(self.language)  # UnknownLanguageError lists the codes
+        if self.script is not None and self.script.lower() not in _SCRIPTS:
+            raise InputError(f"unknown script {self.script!r}; choose arab, latn or tfng")
+        if self.batch_size < 1 or self.beam_size < 1:
+            raise InputError("batch_size and beam_size must be at least 1")
+        if self.batch_size > 1 and not self.vad:
+            raise InputError("batched decoding cuts the audio at VAD boundaries: it needs vad")
+
+
+@lru_cache(maxsize=None)
+def _converter(lang: str, script: str) -> Callable[[str], str] | None:
+    from awal.text.translit import UnsupportedConversionError, transliterator
+
+    try:
+        return transliterator(lang, script.lower())
+    except UnsupportedConversionError:
+        return None
+
+
+class Transcriber:
+    """A loaded model and what it knows about its languages; reusable across inputs."""
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "cpu",
+                 compute_type: str = "int8", cpu_threads: int = 0) -> None:  # fmt: skip
+        from asr.export import read_awal_json
+        from asr.model import DEFAULT_MODEL, load_whisper, resolve_model
+
+        name = os.fspath(model) if model is not None else DEFAULT_MODEL
+        self.path = resolve_model(name)
+        self.info: ModelInfo = read_awal_json(self.path)
+        self.model: WhisperModel = load_whisper(self.path, device=device, compute_type=compute_type,
+                                                cpu_threads=cpu_threads)  # fmt: skip
+        self._batched: Any = None
+
+    # --- languages --------------------------------------------------------------------------
+
+    def _detect(self, audio: np.ndarray) -> tuple[str, float]:
+        """(awal code, probability) among the model's languages."""
+        by_token: dict[str, str] = {}
+        for code, entry in sorted(self.info.languages.items()):
+            by_token.setdefault(entry.whisper_token, code)  # one awal code per token: the first
+        _, _, probs = self.model.detect_language(audio=audio)
+        scored = [(p, by_token[tok]) for tok, p in probs if tok in by_token]
+        if not scored:
+            raise InputError(f"model {self.path}: none of its languages is among Whisper's tokens")
+        total = sum(p for p, _ in scored) or 1.0
+        p, code = max(scored)
+        return code, p / total
+
+    def _output_script(self, lang: str, script: str | None) -> str:
+        return _SCRIPTS[script.lower()] if script else get_language(lang).default_script
+
+    def _converted(self, text: str, lang: str, target: str) -> str:
+        from awal.text.scripts import dominant_script
+
+        if not text or dominant_script(text) in (target, "Zyyy"):
+            return text
+        convert = _converter(get_language(lang).code, target)
+        return convert(text) if convert else text
+
+    # --- decoding ---------------------------------------------------------------------------
+
+    def segments(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], str, float]:
+        """(segments as decoded, awal language, its probability) of 16 kHz mono ``audio``."""
+        if options.language == "auto":
+            lang, prob = self._detect(audio)
+        else:
+            lang, prob = get_language(options.language).code, 1.0
+        token = self.info.whisper_token(lang)
+        target = self._output_script(lang, options.script)
+        common: dict[str, Any] = dict(
+            language=token,
+            task="transcribe",
+            beam_size=options.beam_size,
+            word_timestamps=options.word_timestamps,
+            vad_filter=options.vad,
+            temperature=list(options.temperatures),
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            condition_on_previous_text=False,  # a hallucination must not feed the next window
+        )
+        if options.batch_size > 1:
+            if self._batched is None:
+                from faster_whisper import BatchedInferencePipeline
+
+                self._batched = BatchedInferencePipeline(self.model)
+            raw, _ = self._batched.transcribe(audio, batch_size=options.batch_size, **common)
+        else:
+            raw, _ = self.model.transcribe(audio, **common)
+
+        length = round(len(audio) / SAMPLE_RATE, 3)
+
+        def t(value: float) -> float:
+            """A time inside the audio: Whisper's timestamps can run past its end."""
+            return round(min(max(float(value), 0.0), length), 3)
+
+        def convert() -> Iterator[Segment]:
+            for i, seg in enumerate(raw):
+                words = tuple(
+                    Word(t(w.start), t(w.end), self._converted(w.word.strip(), lang, target),
+                         round(float(w.probability), 4))
+                    for w in (seg.words or ())
+                )  # fmt: skip
+                yield Segment(
+                    id=i,
+                    start=t(seg.start),
+                    end=t(seg.end),
+                    text=self._converted(seg.text.strip(), lang, target),
+                    language=lang,
+                    script=target,
+                    words=words,
+                    avg_logprob=round(float(seg.avg_logprob), 4),
+                    no_speech_prob=round(float(seg.no_speech_prob), 4),
+                    compression_ratio=round(float(seg.compression_ratio), 3),
+                )
+
+        return convert(), lang, prob
+
+
+def _load(path: str, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
+    from awal.audio import load_audio
+
+    return load_audio(path, sr=SAMPLE_RATE, mono=True, offset=offset, duration=duration)
+
+
+def transcribe(audio: str | os.PathLike[str] | np.ndarray, model: str | os.PathLike[str] | Transcriber | None = None,
+               options: TranscribeOptions | None = None) -> Iterator[Segment]:  # fmt: skip
+    """Segments of one input (a file, or 16 kHz mono float samples), as they are decoded."""
+    options = options or TranscribeOptions()
+    engine = model if isinstance(model, Transcriber) else Transcriber(model)
+    samples = audio if isinstance(audio, np.ndarray) else _load(os.fspath(audio))
+    segments, _, _ = engine.segments(np.asarray(samples, dtype=np.float32), options)
+    yield from segments
+
+
+@dataclass(frozen=True)
+class _Input:
+    path: str  # what the transcript is named by (a file, or manifest#line)
+    audio: str
+    offset: float = 0.0
+    duration: float | None = None
+    language: str | None = None
+
+
+def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[_Input]:
+    """Files as given; folders searched (sorted) for :data:`AUDIO_EXTENSIONS`; ``.jsonl``/``.json``
+    NeMo manifests read record by record (``offset``, ``duration`` and ``lang`` honoured).
+
+    Raises:
+        InputError: a path that does not exist (before anything is decoded).
+    """
+    from awal.manifest import read_manifest
+
+    given = [Path(p) for p in paths]
+    missing = [str(p) for p in given if not p.exists()]
+    if missing:
+        raise InputError(f"no such file or folder: {', '.join(missing)}")
+    for path in given:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in AUDIO_EXTENSIONS:
+                    yield _Input(str(child), str(child))
+        elif path.suffix.lower() in _MANIFEST_EXTENSIONS:
+            for i, record in enumerate(read_manifest(path), start=1):
+                name = f"{path}#{i}"
+                yield _Input(name, record.audio_filepath, record.offset, record.duration, record.lang)
+        else:
+            yield _Input(str(path), str(path))
+
+
+def transcribe_files(
+    paths: Iterable[str | os.PathLike[str]],
+    model: str | os.PathLike[str] | Transcriber | None = None,
+    options: TranscribeOptions | None = None,
+    *,
+    skip: Callable[[str], bool] | None = None,
+    progress: bool = False,
+) -> Iterator[Transcript]:
+    """One :class:`Transcript` per input (see :func:`find_inputs`), in order. An input that
+    cannot be decoded is reported in its transcript's ``error``; the others go on. ``skip(path)``
+    true leaves an input out (a re-run over a folder skips what is done)."""
+    options = options or TranscribeOptions()
+    inputs = [item for item in find_inputs(paths) if not (skip and skip(item.path))]
+    engine = model if isinstance(model, Transcriber) else Transcriber(model)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(inputs), unit="file", desc="transcribing", leave=False)
+    try:
+        for item in inputs:
+            yield _one(engine, item, options)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _one(engine: Transcriber, item: _Input, options: TranscribeOptions) -> Transcript:
+    try:
+        audio = _load(item.audio, item.offset, item.duration)
+    except InputError as exc:
+        return Transcript(item.path, error=str(exc))
+    duration = round(len(audio) / SAMPLE_RATE, 3)
+    if len(audio) == 0:
+        return Transcript(item.path, duration=duration, error=f"{item.audio}: no audio")
+    opts = options if not item.language or options.language != "auto" else replace(options, language=item.language)
+    try:
+        segments, lang, prob = engine.segments(audio, opts)
+        return Transcript(item.path, tuple(segments), lang, round(prob, 4), duration)
+    except InputError as exc:
+        return Transcript(item.path, duration=duration, error=str(exc))
+    except (RuntimeError, ValueError) as exc:  # the engine failed on this input: report it, go on
+        return Transcript(item.path, duration=duration, error=f"decoding failed: {type(exc).__name__}: {exc}")
+
+
+# --- output formats ---------------------------------------------------------------------------
+
+FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = int(round(seconds * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def render(transcript: Transcript, fmt: str) -> str:
+    """``transcript`` as ``txt``, ``json``, ``jsonl`` (one line), ``srt`` or ``vtt``."""
+    import json
+
+    if fmt == "txt":
+        return "\n".join(s.text for s in transcript.segments) + "\n"
+    if fmt in ("json", "jsonl"):
+        indent = 2 if fmt == "json" else None
+        return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=indent) + "\n"
+    if fmt == "srt":
+        blocks = [
+            f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text}\n"
+            for i, s in enumerate(transcript.segments, start=1)
+        ]
+        return "\n".join(blocks)
+    if fmt == "vtt":
+        cues = [f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text}\n" for s in transcript.segments]
+        return "WEBVTT\n\n" + "\n".join(cues)
+    raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def output_path(transcript_path: str, out_dir: Path, fmt: str) -> Path:
+    """Where ``--output-dir`` writes one input's transcript (manifest records: ``<stem>-<line>``)."""
+    name, _, line = transcript_path.partition("#")
+    stem = Path(name).stem + (f"-{line}" if line else "")
+    return out_dir / f"{stem}.{fmt}"

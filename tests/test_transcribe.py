@@ -1,0 +1,147 @@
+"""Batch transcription (``asr.transcribe``, ``awal transcribe``).
+
+The pipeline is tested with a tiny randomly initialized Whisper exported to CTranslate2 (its text
+is garbage: the tests assert on what the pipeline does with it) and with the bundled model where
+the words matter (script conversion, language detection among the model's languages).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from awal.errors import InputError
+
+_missing = sorted(
+    pkg for pkg in ("faster_whisper", "ctranslate2", "transformers", "torch") if importlib.util.find_spec(pkg) is None
+)
+pytestmark = pytest.mark.skipif(bool(_missing), reason=f"needs {_missing}: pip install 'awal[serve,train]'")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "audio"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from whisper_tiny import build_tiny_whisper
+
+    from asr.export import export_asr
+
+    root = tmp_path_factory.mktemp("tiny-asr")
+    return export_asr(build_tiny_whisper(root / "hf"), root / "ct2", languages={"ary": "ar", "zgh": "sn"})
+
+
+@pytest.fixture
+def audio_dir(tmp_path: Path) -> Path:
+    """Three real clips in nested folders, a corrupt one, and a text file that is ignored."""
+    root = tmp_path / "calls"
+    (root / "day1").mkdir(parents=True)
+    shutil.copy(SAMPLES / "ary_000390.wav", root / "a.wav")
+    shutil.copy(SAMPLES / "zgh_000042.wav", root / "day1" / "b.wav")
+    shutil.copy(SAMPLES / "ary_000007.wav", root / "day1" / "c.wav")
+    (root / "day1" / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    (root / "notes.txt").write_text("not audio", encoding="utf-8")
+    return root
+
+
+def test_find_inputs_folders_manifests_and_missing_paths(audio_dir: Path) -> None:
+    from asr.transcribe import find_inputs
+
+    found = [item.path for item in find_inputs([audio_dir])]
+    assert found == [str(audio_dir / "a.wav"), str(audio_dir / "day1" / "b.wav"),
+                     str(audio_dir / "day1" / "broken.wav"), str(audio_dir / "day1" / "c.wav")]  # fmt: skip
+    records = list(find_inputs([SAMPLES / "heldout.jsonl"]))
+    assert len(records) == 8 and records[0].path.endswith("heldout.jsonl#1") and records[0].language == "ary"
+    assert Path(records[0].audio).is_file()  # resolved relative to the manifest
+    with pytest.raises(InputError, match="no such file"):
+        list(find_inputs([audio_dir / "nope.wav"]))
+
+
+def test_options_are_checked() -> None:
+    from asr.transcribe import TranscribeOptions
+
+    with pytest.raises(InputError):
+        TranscribeOptions(language="xx")
+    with pytest.raises(InputError, match="script"):
+        TranscribeOptions(script="cyrl")
+    with pytest.raises(InputError, match="vad"):
+        TranscribeOptions(batch_size=4, vad=False)
+
+
+def test_a_corrupt_file_is_reported_and_the_rest_go_on(audio_dir: Path, tiny_model: Path) -> None:
+    from asr.transcribe import TranscribeOptions, transcribe_files
+
+    results = list(transcribe_files([audio_dir], tiny_model, TranscribeOptions(language="ary", vad=False)))
+    assert [Path(r.path).name for r in results] == ["a.wav", "b.wav", "broken.wav", "c.wav"]
+    broken = results[2]
+    assert broken.error and "broken.wav" in broken.error and not broken.segments
+    for r in results[:2] + results[3:]:
+        assert r.error is None and r.language == "ary" and r.duration and r.duration > 1
+        assert r.segments and all(s.language == "ary" and s.script == "Arab" for s in r.segments)
+
+
+def test_cli_writes_formats_and_a_rerun_skips_finished_files(audio_dir: Path, tiny_model: Path, run_awal) -> None:
+    out = audio_dir.parent / "out"
+    args = ["transcribe", str(audio_dir), "--model", str(tiny_model), "--language", "zgh", "--no-vad",
+            "--format", "srt", "--output-dir", str(out), "--no-progress"]  # fmt: skip
+    first = run_awal(*args)
+    assert first.returncode == 1  # one input failed
+    assert "broken.wav" in first.stderr and "3 transcribed, 1 failed" in first.stderr
+    srts = sorted(p.name for p in out.glob("*.srt"))
+    assert srts == ["a.srt", "b.srt", "c.srt"]
+    block = (out / "a.srt").read_text(encoding="utf-8").split("\n")
+    assert block[0] == "1" and " --> " in block[1] and block[1].startswith("00:00:0")
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.srt")}
+    second = run_awal(*args)
+    assert "0 transcribed, 1 failed" in second.stderr  # the done ones are skipped, the broken one retried
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.srt")} == before
+
+
+def test_jsonl_and_vtt_and_word_timestamps(tiny_model: Path, tmp_path: Path, run_awal) -> None:
+    clip = SAMPLES / "ary_000218.wav"
+    out = run_awal("transcribe", str(clip), "--model", str(tiny_model), "--language", "ary", "--format", "jsonl",
+                   "--word-timestamps", "--no-vad", "--no-progress", check=True)  # fmt: skip
+    row = json.loads(out.stdout)
+    assert row["path"] == str(clip) and row["language"] == "ary" and row["error"] is None
+    for seg in row["segments"]:
+        assert 0 <= seg["start"] <= seg["end"] <= row["duration"]  # clamped: a model's times can overrun
+        for word in seg["words"]:
+            assert seg["start"] - 0.01 <= word["start"] <= word["end"] <= seg["end"] + 0.01
+    vtt = run_awal("transcribe", str(clip), "--model", str(tiny_model), "--language", "ary", "--format", "vtt",
+                   "--no-vad", "--no-progress", check=True).stdout  # fmt: skip
+    assert vtt.startswith("WEBVTT\n\n") and "-->" in vtt
+
+
+def test_transcribe_generator_on_samples(tiny_model: Path) -> None:
+    from asr.transcribe import Segment, TranscribeOptions, Transcriber, transcribe
+
+    engine = Transcriber(tiny_model)
+    audio = np.zeros(16000 * 2, dtype=np.float32)
+    segments = transcribe(audio, engine, TranscribeOptions(language="zgh", vad=True))
+    assert list(segments) == []  # silence: VAD leaves nothing to decode
+    gen = transcribe(SAMPLES / "zgh_000228.wav", engine, TranscribeOptions(language="zgh", vad=False))
+    first = next(gen)
+    assert isinstance(first, Segment) and first.language == "zgh" and first.script == "Tfng"
+
+
+@pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
+                    reason="the bundled model is not in this checkout")  # fmt: skip
+def test_bundled_model_scripts_and_language_detection() -> None:
+    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+
+    engine = Transcriber()  # the default model
+    clip = [str(SAMPLES / "zgh_000452.wav")]
+    (tfng,) = transcribe_files(clip, engine, TranscribeOptions(language="zgh", vad=False))
+    (latn,) = transcribe_files(clip, engine, TranscribeOptions(language="zgh", script="latn", vad=False))
+    assert all("TIFINAGH" in unicodedata.name(ch) for ch in tfng.text if ch.isalpha())  # the usual script
+    assert all("LATIN" in unicodedata.name(ch) for ch in latn.text if ch.isalpha())  # the model's own
+    (auto,) = transcribe_files([str(SAMPLES / "ary_000533.wav")], engine, TranscribeOptions(vad=False))
+    assert auto.language in ("ary", "zgh") and 0 < (auto.language_probability or 0) <= 1
