@@ -358,3 +358,20 @@ def test_gpu_configs_on_a_gpu(config: str, corpus: dict[str, Path], tmp_path: Pa
                  "trainer.limit_val_batches=1", "model.train_ds.num_workers=0", "model.validation_ds.num_workers=0",
                  "trainer.devices=1"]  # fmt: skip
     _run(_train_cmd(corpus, tmp_path / "exp", *overrides, config=config))
+
+
+def test_any_checkpoint_becomes_the_same_hf_folder_as_training_writes(smoke_run: Path, tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from asr.train.checkpoint import checkpoint_to_hf
+
+    info = json.loads((smoke_run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    out = checkpoint_to_hf(info["checkpoint"], tmp_path / "hf")
+    ours, theirs = load_file(out / "model.safetensors"), load_file(smoke_run / "hf" / "model.safetensors")
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    again = json.loads((out / "awal_training.json").read_text(encoding="utf-8"))
+    assert again["languages"] == info["languages"] and again["global_step"] == info["best"]["step"]
+    with pytest.raises(InputError, match="no such checkpoint"):
+        checkpoint_to_hf(tmp_path / "nope.ckpt", tmp_path / "x")
