@@ -1,2 +1,8 @@
 """Streaming recognition: per-session state, VAD gating, incremental decoding with an agreement
-policy, endpointing (being built; issue 5). :mod:`asr.streaming.agreement` is the policy."""
+policy, endpointing (being built; issue 5).
+
+- :mod:`asr.streaming.agreement`: commit what consecutive hypotheses agree on (append-only);
+- :mod:`asr.streaming.vad`: Silero VAD frame by frame with its state carried, and a speech gate;
+- :mod:`asr.streaming.decoder`: windows of many streams decoded in one batched call per language,
+  with word times and the scores the guards read.
+"""

@@ -1,0 +1,159 @@
+"""Decoding for many streams at once: one batched CTranslate2 call per language, with word times.
+
+The streaming engine gathers, from every session that has new audio, a window of at most 30 s
+and decodes them together: the windows' log-mel features (faster-whisper's, zero-padded to 30 s)
+go through the encoder as one batch, the decoder runs greedily on the batch with each
+language's prompt, and CTranslate2's cross-attention alignment gives word times (the
+same computation as faster-whisper's ``word_timestamps``). Windows of different languages are
+decoded in one batch per language. Every hypothesis carries the scores the engine's guards read:
+average log-probability, no-speech probability, compression ratio.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from asr.streaming.agreement import TimedWord
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+__all__ = ["BatchDecoder", "DecodeRequest", "Hypothesis", "compression_ratio"]
+
+SAMPLE_RATE = 16000
+N_FRAMES = 3000
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's repetition gauge: bytes over zlib-compressed bytes (above ~2.4: a loop)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    """One window to decode: 16 kHz mono float32 of at most 30 s, and the Whisper language code."""
+
+    audio: np.ndarray
+    language: str
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """What the decoder heard in one window; word times are seconds from the window's start."""
+
+    text: str
+    words: tuple[TimedWord, ...]
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+class BatchDecoder:
+    """Batched greedy decoding with word times over a loaded faster-whisper model."""
+
+    def __init__(self, model: WhisperModel, max_new_tokens: int = 128) -> None:
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self._tokenizer_class = Tokenizer
+        self._tokenizers: dict[str, Any] = {}
+        base = self._tokenizer("en" if "en" in model.supported_languages else model.supported_languages[0])
+        # what WhisperModel.transcribe suppresses by default (suppress_tokens=[-1]); CTranslate2 adds
+        # the model's own suppress_ids from its config.json
+        self.suppress = list(get_suppressed_tokens(base, (-1,)) or [])
+
+    def _tokenizer(self, language: str) -> Any:
+        if language not in self._tokenizers:
+            self._tokenizers[language] = self._tokenizer_class(
+                self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language=language
+            )
+        return self._tokenizers[language]
+
+    def _features(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
+        features = self.model.feature_extractor(np.asarray(audio, dtype=np.float32))
+        frames = min(N_FRAMES, max(features.shape[-1] - 1, 0))
+        out = np.zeros((features.shape[0], N_FRAMES), dtype=np.float32)
+        out[:, :frames] = features[:, :frames]
+        return out, frames
+
+    def decode(self, requests: Sequence[DecodeRequest]) -> list[Hypothesis]:
+        """One hypothesis per request, in order."""
+        out: list[Hypothesis | None] = [None] * len(requests)
+        by_language: dict[str, list[int]] = {}
+        for i, request in enumerate(requests):
+            if len(request.audio) > 30 * SAMPLE_RATE:
+                raise ValueError(f"a window of {len(request.audio) / SAMPLE_RATE:.1f} s is longer than 30 s")
+            by_language.setdefault(request.language, []).append(i)
+        for language, indices in by_language.items():
+            for i, hyp in zip(indices, self._decode_language(language, [requests[i].audio for i in indices])):
+                out[i] = hyp
+        return [h for h in out if h is not None]
+
+    def _decode_language(self, language: str, audios: list[np.ndarray]) -> list[Hypothesis]:
+        tokenizer = self._tokenizer(language)
+        feats, frames = zip(*(self._features(a) for a in audios))
+        encoder_output = self.model.encode(np.stack(feats))
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        results = self.model.model.generate(
+            encoder_output,
+            [prompt] * len(audios),
+            beam_size=1,
+            max_length=len(prompt) + self.max_new_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self.suppress,
+        )
+        tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
+        with_text = [i for i, t in enumerate(tokens) if t]
+        words: dict[int, list[dict]] = {}
+        if with_text:
+            subset = encoder_output
+            if len(with_text) != len(audios):
+                subset = self.model.encode(np.stack([feats[i] for i in with_text]))
+            aligned = self.model.model.align(
+                subset, tokenizer.sot_sequence, [tokens[i] for i in with_text], [frames[i] for i in with_text]
+            )
+            for i, result in zip(with_text, aligned):
+                words[i] = _words(tokenizer, tokens[i], result, self.model.tokens_per_second)
+        hyps = []
+        for i, (result, toks) in enumerate(zip(results, tokens)):
+            text = tokenizer.decode(toks).strip()
+            length = len(audios[i]) / SAMPLE_RATE
+            timed = tuple(
+                TimedWord(round(min(w["start"], length), 3), round(min(w["end"], length), 3), w["word"],
+                          round(float(w["probability"]), 4))
+                for w in words.get(i, [])
+                if w["word"].strip()
+            )  # fmt: skip
+            n = len(result.sequences_ids[0])
+            # CTranslate2's score is the log-probability over the length; Whisper's is over length + 1
+            avg = result.scores[0] * n / (n + 1) if result.scores else 0.0
+            hyps.append(Hypothesis(text, timed, float(avg), float(result.no_speech_prob), compression_ratio(text)))
+        return hyps
+
+
+def _words(tokenizer: Any, text_tokens: list[int], result: Any, tokens_per_second: float) -> list[dict]:
+    """Words with times from one alignment result (faster-whisper's ``find_alignment``, per item)."""
+    probs = result.text_token_probs
+    text_indices = np.array([pair[0] for pair in result.alignments])
+    time_indices = np.array([pair[1] for pair in result.alignments])
+    words, word_tokens = tokenizer.split_to_word_tokens(text_tokens + [tokenizer.eot])
+    if len(word_tokens) <= 1:
+        return []
+    boundaries = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+    jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_indices[jumps] / tokens_per_second
+    starts, ends = jump_times[boundaries[:-1]], jump_times[boundaries[1:]]
+    return [
+        {"word": w, "start": float(s), "end": float(e), "probability": float(np.mean(probs[i:j]))}
+        for w, s, e, i, j in zip(words, starts, ends, boundaries[:-1], boundaries[1:])
+    ]

@@ -1,0 +1,66 @@
+"""Batched decoding across streams (``asr.streaming.decoder``) against faster-whisper one by one."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    any(importlib.util.find_spec(p) is None for p in ("faster_whisper", "ctranslate2")),
+    reason="needs faster-whisper: pip install 'awal[serve]'",
+)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "audio"
+CLIPS = [("ary_000218.wav", "ar"), ("zgh_000452.wav", "sn"), ("ary_000533.wav", "ar"), ("zgh_000590.wav", "sn")]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from asr.model import WHISPER_BASE, load_whisper
+
+    return load_whisper(WHISPER_BASE, cpu_threads=2)
+
+
+def test_a_batch_decodes_as_faster_whisper_does_one_by_one(model) -> None:
+    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.audio import load_audio
+
+    audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS]
+    hyps = BatchDecoder(model).decode([DecodeRequest(a, lang) for a, (_, lang) in zip(audios, CLIPS)])
+    assert len(hyps) == len(CLIPS)
+    compared = 0
+    for audio, (_, lang), hyp in zip(audios, CLIPS, hyps):
+        segments, _ = model.transcribe(audio, language=lang, beam_size=1, temperature=0.0, vad_filter=False,
+                                       condition_on_previous_text=False, without_timestamps=True)  # fmt: skip
+        segments = list(segments)
+        assert hyp.text == " ".join(s.text.strip() for s in segments)  # the same greedy tokens
+        assert hyp.avg_logprob == pytest.approx(segments[0].avg_logprob, abs=1e-3)
+        assert hyp.no_speech_prob == pytest.approx(segments[0].no_speech_prob, abs=1e-3)
+        # the words spell the text, in order, inside the window, moving forward
+        assert "".join(w.word for w in hyp.words).split() == hyp.text.split()
+        starts = [w.start for w in hyp.words]
+        assert starts == sorted(starts)
+        assert all(0 <= w.start <= w.end <= len(audio) / 16000 for w in hyp.words)
+        # faster-whisper's own word timestamps, where it decodes the same words
+        timed, _ = model.transcribe(audio, language=lang, beam_size=1, temperature=0.0, vad_filter=False,
+                                    condition_on_previous_text=False, word_timestamps=True)  # fmt: skip
+        theirs = [w for s in timed for w in s.words]
+        if [w.word.strip() for w in theirs] == [w.word.strip() for w in hyp.words]:
+            compared += 1
+            for ours, ref in zip(hyp.words, theirs):
+                assert abs(ours.start - ref.start) < 0.3 and abs(ours.end - ref.end) < 0.3
+    assert compared >= 1  # word_timestamps=True changes what faster-whisper decodes on some clips
+
+
+def test_silence_and_long_windows(model) -> None:
+    from asr.streaming.decoder import BatchDecoder, DecodeRequest, compression_ratio
+
+    decoder = BatchDecoder(model)
+    (hyp,) = decoder.decode([DecodeRequest(np.zeros(16000, dtype=np.float32), "ar")])
+    assert hyp.words == () or all(w.end <= 1.0 for w in hyp.words)
+    with pytest.raises(ValueError, match="longer than 30 s"):
+        decoder.decode([DecodeRequest(np.zeros(31 * 16000, dtype=np.float32), "ar")])
+    assert compression_ratio("ha " * 100) > 2.4 > compression_ratio("salam 3likom, kidayr?")
