@@ -1,0 +1,107 @@
+"""The streaming engine: many sessions, one model, decoding batched across sessions.
+
+    engine = StreamingEngine()                                  # the default model, loaded once
+    session = engine.open(StreamOptions(language="ary"))
+    for chunk in chunks:                                        # 16 kHz mono float32, any size
+        events = session.push(chunk) + engine.step()[session]   # or run engine.step() elsewhere
+    session.close(); events = engine.drain()[session]           # everything sent is decoded
+
+:meth:`StreamingEngine.step` takes every open session that wants decoding (interim passes after
+``step_s`` of new speech, final passes at endpoints, ``Finalize`` and close), final passes first,
+up to ``max_batch`` windows, decodes them in one :class:`~asr.streaming.decoder.BatchDecoder`
+call per language and applies each hypothesis to its session. The server calls it from one
+worker thread; sessions are touched only under the engine's lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from functools import lru_cache
+
+from asr.streaming.decoder import BatchDecoder
+from asr.streaming.session import Event, StreamOptions, StreamSession
+from awal.errors import InputError
+from awal.languages import get_language
+
+__all__ = ["StreamingEngine"]
+
+
+@lru_cache(maxsize=None)
+def _converter(lang: str, script: str) -> Callable[[str], str] | None:
+    from awal.text.translit import UnsupportedConversionError, transliterator
+
+    try:
+        return transliterator(lang, script.lower())
+    except UnsupportedConversionError:
+        return None
+
+
+class StreamingEngine:
+    """Sessions sharing one faster-whisper model (see the module docstring)."""
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, max_batch: int = 8, device: str = "cpu",
+                 compute_type: str = "int8", cpu_threads: int = 0) -> None:  # fmt: skip
+        from asr.export import read_awal_json
+        from asr.model import DEFAULT_MODEL, load_whisper, resolve_model
+
+        self.path = resolve_model(os.fspath(model) if model is not None else DEFAULT_MODEL)
+        self.info = read_awal_json(self.path)
+        self.model = load_whisper(self.path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+        self.decoder = BatchDecoder(self.model)
+        self.max_batch = max_batch
+        self.sessions: list[StreamSession] = []
+        self.lock = threading.RLock()
+        self.last_batch_seconds = 0.0
+
+    def open(self, options: StreamOptions, channel: int = 0) -> StreamSession:
+        """A new session for one stream (one channel of a call)."""
+        language = get_language(options.language)
+        entry = self.info.language(language.code)  # ModelInfoError names the model's languages
+        target = options.script.capitalize() if options.script else language.default_script
+        if target not in ("Arab", "Latn", "Tfng"):
+            raise InputError(f"unknown script {options.script!r}; choose arab, latn or tfng")
+        convert = None
+        if entry.default_script and target != entry.default_script:
+            convert = _converter(language.code, target)
+        session = StreamSession(options, entry.whisper_token, language.code, channel, convert)
+        with self.lock:
+            self.sessions.append(session)
+        return session
+
+    def step(self) -> dict[StreamSession, list[Event]]:
+        """One batched decoding pass over the sessions that want one; their new events."""
+        with self.lock:
+            wanted = [(s, s.pending()) for s in self.sessions]
+            jobs = [(s, kind) for s, kind in wanted if kind is not None]
+            jobs.sort(key=lambda job: job[1] != "final")  # endpoints before interim passes
+            jobs = jobs[: self.max_batch]
+            windows = [(s, kind, *s.window()) for s, kind in jobs]
+        out: dict[StreamSession, list[Event]] = {}
+        if not windows:
+            return out
+        started = time.perf_counter()
+        hyps = self.decoder.decode([request for _, _, request, _ in windows])
+        self.last_batch_seconds = time.perf_counter() - started
+        with self.lock:
+            for (session, kind, request, start), hyp in zip(windows, hyps):
+                out.setdefault(session, []).extend(session.apply(hyp, request, start, kind))
+            self.sessions = [s for s in self.sessions if not (s.closed and s.pending() is None)]
+        return out
+
+    def drain(self) -> dict[StreamSession, list[Event]]:
+        """Step until no session wants decoding (graceful shutdown; tests)."""
+        out: dict[StreamSession, list[Event]] = {}
+        while True:
+            events = self.step()
+            if not events:
+                return out
+            for session, evs in events.items():
+                out.setdefault(session, []).extend(evs)
+
+    def discard(self, session: StreamSession) -> None:
+        """Forget a session without decoding what it has left (its client is gone)."""
+        with self.lock:
+            self.sessions = [s for s in self.sessions if s is not session]

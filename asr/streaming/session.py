@@ -1,0 +1,296 @@
+"""One live audio stream: VAD gating, a bounded buffer, agreement, endpointing, guards.
+
+A :class:`StreamSession` is fed 16 kHz mono audio as it arrives (:meth:`~StreamSession.push`) and
+says when it wants decoding (:meth:`~StreamSession.pending`): after ``step_s`` of new speech
+(an interim pass), or at an endpoint (``endpointing_ms`` of silence after speech), a ``Finalize``
+or the end of the stream (a final pass). The engine decodes the session's window
+(:meth:`~StreamSession.window`, at most ``max_window_s``) together with other sessions' windows
+and hands back the hypothesis (:meth:`~StreamSession.apply`), which returns the events to send:
+
+- :class:`Result` with ``is_final=False``: the words of the current utterance so far (committed
+  ones, then tentative ones), when ``interim_results``;
+- :class:`Result` with ``is_final=True``: words that will not change any more (two passes agreed
+  on them, or a final pass); ``speech_final=True`` on the one that closes an utterance at an
+  endpoint;
+- :class:`SpeechStarted` (``vad_events``) and :class:`UtteranceEnd` (``utterance_end_ms``).
+
+Guards against Whisper's failure modes: audio the VAD does not call speech is never decoded
+(silence, hold music and DTMF tones emit nothing); a hypothesis with a high no-speech
+probability and a low log-probability, or a compression ratio above the threshold (a repetition
+loop), is dropped; a word repeated more than ``max_repeats`` times in a row ends the hypothesis
+there. The buffer is cut at the end of the last committed word, and when it reaches
+``max_window_s`` with nothing agreed the hypothesis is committed as it is: it never grows
+without bound. Audio that was pushed is always decoded before the session closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from asr.streaming.agreement import Agreement, TimedWord, word_key
+from asr.streaming.decoder import DecodeRequest, Hypothesis
+from asr.streaming.vad import SpeechGate, StreamingVad
+from awal.errors import InputError
+
+__all__ = ["Result", "SpeechStarted", "StreamOptions", "StreamSession", "UtteranceEnd"]
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How one stream is recognized (the ``/v1/listen`` query parameters map onto it)."""
+
+    language: str = "ary"
+    script: str | None = None
+    interim_results: bool = True
+    endpointing_ms: int = 500
+    utterance_end_ms: int | None = None
+    vad_events: bool = False
+    step_s: float = 1.0
+    max_window_s: float = 20.0
+    vad_threshold: float = 0.5
+    no_speech_threshold: float = 0.6
+    logprob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    max_repeats: int = 4
+    padding_s: float = 0.3  # audio kept before detected speech (the VAD starts late)
+
+    def __post_init__(self) -> None:
+        if not 10 <= self.endpointing_ms <= 10_000:
+            raise InputError(f"endpointing must be 10-10000 ms, got {self.endpointing_ms}")
+        if self.utterance_end_ms is not None and not 1000 <= self.utterance_end_ms <= 10_000:
+            raise InputError(f"utterance_end_ms must be 1000-10000 ms, got {self.utterance_end_ms}")
+        if not 0.2 <= self.step_s <= 10 or not 5 <= self.max_window_s <= 30:
+            raise InputError("step_s must be 0.2-10 s and max_window_s 5-30 s")
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class UtteranceEnd:
+    last_word_end: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """A transcript of ``[start, start + duration)`` of the stream (Deepgram's ``Results``)."""
+
+    start: float
+    duration: float
+    is_final: bool
+    speech_final: bool
+    words: tuple[TimedWord, ...]
+    language: str
+    from_finalize: bool = False
+
+    @property
+    def transcript(self) -> str:
+        return " ".join(w.word.strip() for w in self.words).strip()
+
+    @property
+    def confidence(self) -> float:
+        return round(float(np.mean([w.probability for w in self.words])), 4) if self.words else 0.0
+
+
+Event = SpeechStarted | UtteranceEnd | Result
+
+
+@dataclass
+class _State:
+    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    buffer_start: float = 0.0  # stream time of buffer[0]
+    decoded_until: float = 0.0  # stream time of the end of the last decoded window
+    utterance_start: float | None = None
+    final_due: bool = False
+    speech_final_due: bool = False
+    from_finalize: bool = False
+    last_word_end: float | None = None
+    utterance_end_sent: bool = True
+
+
+class StreamSession:
+    """One stream's recognition state; the engine drives it (see the module docstring)."""
+
+    def __init__(
+        self,
+        options: StreamOptions,
+        whisper_token: str,
+        language: str,
+        channel: int = 0,
+        convert: Callable[[str], str] | None = None,
+    ) -> None:
+        self.options = options
+        self._convert = convert
+        self.whisper_token = whisper_token
+        self.language = language
+        self.channel = channel
+        self.vad = StreamingVad()
+        self.gate = SpeechGate(options.vad_threshold, min_silence_ms=options.endpointing_ms)
+        self.agreement = Agreement()
+        self.received = 0  # samples pushed
+        self.closed = False
+        self._s = _State()
+        self._emitted_final = 0  # committed words already sent in is_final results
+
+    # --- audio in --------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.received / SAMPLE_RATE
+
+    def push(self, samples: np.ndarray) -> list[Event]:
+        """Take audio; return the VAD-driven events (speech started, utterance end)."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        s = self._s
+        events: list[Event] = []
+        before = self.now
+        self.received += len(samples)
+        s.buffer = np.concatenate([s.buffer, samples])
+        for event in self.gate.update(self.vad.feed(samples)):
+            if event.kind == "start":
+                if s.utterance_start is None:
+                    s.utterance_start = max(event.time - self.options.padding_s, s.buffer_start)
+                if self.options.vad_events:
+                    events.append(SpeechStarted(round(event.time, 3)))
+            else:  # an endpoint: the utterance is over
+                s.final_due = True
+                s.speech_final_due = True
+        if s.utterance_start is None:
+            # no speech: keep only the padding, so that nothing silent is ever decoded
+            keep = int(self.options.padding_s * SAMPLE_RATE)
+            if len(s.buffer) > keep:
+                s.buffer_start += (len(s.buffer) - keep) / SAMPLE_RATE
+                s.buffer = s.buffer[-keep:]
+        events.extend(self._utterance_end(before))
+        return events
+
+    def _utterance_end(self, before: float) -> list[Event]:
+        gap = self.options.utterance_end_ms
+        s = self._s
+        if gap is None or s.utterance_end_sent or s.last_word_end is None or self.gate.in_speech:
+            return []
+        if self.now - s.last_word_end >= gap / 1000 > before - s.last_word_end:
+            s.utterance_end_sent = True
+            return [UtteranceEnd(round(s.last_word_end, 3))]
+        return []
+
+    def finalize(self) -> None:
+        """Deepgram's ``Finalize``: decode what was sent so far as final, without closing."""
+        if self._s.utterance_start is not None:
+            self._s.final_due = True
+            self._s.from_finalize = True
+
+    def close(self) -> None:
+        """The end of the stream: what is left is decoded as final."""
+        self.closed = True
+        self.finalize()
+
+    # --- decoding ----------------------------------------------------------------------------
+
+    def pending(self) -> str | None:
+        """``"final"``, ``"interim"`` or ``None``: what decoding the session wants now."""
+        s = self._s
+        if s.utterance_start is None:
+            return None
+        if s.final_due:
+            return "final"
+        window = self.now - max(s.utterance_start, s.buffer_start)
+        if window >= self.options.max_window_s:
+            return "final"  # nothing agreed for too long: commit and cut
+        if self.now - s.decoded_until >= self.options.step_s:
+            return "interim"
+        return None
+
+    def window(self) -> tuple[DecodeRequest, float]:
+        """(the audio to decode, its stream start time)."""
+        s = self._s
+        start = max(s.utterance_start or s.buffer_start, s.buffer_start)
+        begin = int(round((start - s.buffer_start) * SAMPLE_RATE))
+        audio = s.buffer[begin:]
+        limit = int(self.options.max_window_s * SAMPLE_RATE)
+        if len(audio) > limit:  # only when a final pass is already due
+            audio = audio[:limit]
+        return DecodeRequest(audio, self.whisper_token), start
+
+    def _guarded(self, hyp: Hypothesis) -> list[TimedWord]:
+        o = self.options
+        if hyp.no_speech_prob > o.no_speech_threshold and hyp.avg_logprob < o.logprob_threshold:
+            return []
+        if hyp.compression_ratio > o.compression_ratio_threshold:
+            return []
+        words: list[TimedWord] = []
+        run = 0
+        for w in hyp.words:
+            run = run + 1 if words and word_key(words[-1].word) == word_key(w.word) else 1
+            if run > o.max_repeats:
+                break  # a repetition loop: keep what came before it
+            words.append(w)
+        return words
+
+    def apply(self, hyp: Hypothesis, request: DecodeRequest, window_start: float, kind: str) -> list[Event]:
+        """Take the hypothesis of ``request`` (taken at ``window_start``, decoded as ``kind``);
+        return the results to send. Audio pushed while it was decoding stays in the buffer."""
+        s = self._s
+        request_end = window_start + len(request.audio) / SAMPLE_RATE
+        s.decoded_until = max(s.decoded_until, request_end)
+        words = [self._script(w.shifted(window_start)) for w in self._guarded(hyp)]
+        events: list[Event] = []
+        if kind == "final":
+            self.agreement.insert(words)
+            self.agreement.flush()
+        else:
+            self.agreement.insert(words)
+        fresh = self.agreement.committed[self._emitted_final :]
+        self._emitted_final = len(self.agreement.committed)
+        if fresh:
+            s.last_word_end = fresh[-1].end
+            s.utterance_end_sent = False
+        if kind == "final":
+            speech_final = s.speech_final_due
+            start = window_start if not fresh else min(window_start, fresh[0].start)
+            events.append(Result(round(start, 3), round(max(request_end - start, 0.0), 3), True, speech_final,
+                                 tuple(fresh), self.language, s.from_finalize))  # fmt: skip
+            self._cut(request_end)
+            s.final_due = s.speech_final_due = s.from_finalize = False
+            s.utterance_start = None if not self.gate.in_speech else request_end
+            return events
+        if fresh:
+            end = fresh[-1].end
+            events.append(Result(round(fresh[0].start, 3), round(end - fresh[0].start, 3), True, False, tuple(fresh),
+                                 self.language))  # fmt: skip
+            if request_end - window_start > self.options.max_window_s / 2:
+                self._cut(end)
+        tentative = self.agreement.tentative()
+        if self.options.interim_results and tentative:
+            first = tentative[0].start
+            events.append(Result(round(first, 3), round(tentative[-1].end - first, 3), False, False,
+                                 tuple(tentative), self.language))  # fmt: skip
+        return events
+
+    def _script(self, word: TimedWord) -> TimedWord:
+        """The word in the output script (the model writes its training script)."""
+        if self._convert is None or not word.word.strip():
+            return word
+        lead = word.word[: len(word.word) - len(word.word.lstrip())]
+        return replace(word, word=lead + self._convert(word.word.strip()))
+
+    def _cut(self, at: float) -> None:
+        """Drop the buffered audio before stream time ``at``."""
+        s = self._s
+        drop = int(round((at - s.buffer_start) * SAMPLE_RATE))
+        drop = min(max(drop, 0), len(s.buffer))
+        s.buffer = s.buffer[drop:]
+        s.buffer_start += drop / SAMPLE_RATE
+        if s.utterance_start is not None and s.utterance_start < s.buffer_start:
+            s.utterance_start = s.buffer_start
+
+    @property
+    def buffered_seconds(self) -> float:
+        return len(self._s.buffer) / SAMPLE_RATE
