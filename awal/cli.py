@@ -131,7 +131,7 @@ def _report(report) -> int:
 def _cmd_prepare(args: argparse.Namespace) -> int:
     corpus = args.corpus
     if corpus == "synthetic":
-        from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
+        from data_manifests.synthetic import SyntheticOptions, excluded_sentences, prepare_synthetic
 
         options = SyntheticOptions(
             lang=args.lang,
@@ -147,6 +147,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             profile=args.profile,
             lexicon=tuple(args.lexicon),
+            exclude=excluded_sentences(args.exclude),
         )
         return _report(prepare_synthetic(args.text, args.out, options))
     if corpus == "common-voice":
@@ -489,6 +490,13 @@ def _add_prepare(sub) -> None:
     p.add_argument("--profile", default="display", choices=PROFILES, help="normalization of the manifest text")
     p.add_argument("--lexicon", action="append", default=[], metavar="FILE", help="Darija lexicon for Arabizi")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="sentences never to voice: another corpus's synthetic.json (its test and dev) or a text file",
+    )
     p.set_defaults(func=_cmd_prepare)
 
     p = corpus_parser("common-voice", "Common Voice (any locale)", root_help="the locale folder (with clips/)")

@@ -73,6 +73,7 @@ __all__ = [
     "UtteranceSpec",
     "Voice",
     "add_noise",
+    "excluded_sentences",
     "band_limit",
     "find_espeak",
     "pink_noise",
@@ -165,6 +166,9 @@ class SyntheticOptions:
         jobs: worker processes (0: one per CPU core).
         profile: normalization profile of the manifest text (see ``PrepareOptions``).
         lexicon: Darija lexicon files (TSV or DODa CSV) for Arabizi input.
+        exclude: sentences never to voice (matched after ``scoring`` normalization): another
+            corpus's held-out test and dev sentences, so that a bigger training corpus made
+            later never contains them (:func:`excluded_sentences` reads them).
         progress: show a progress bar on stderr.
     """
 
@@ -188,6 +192,7 @@ class SyntheticOptions:
     jobs: int = 0
     profile: str = "display"
     lexicon: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -799,6 +804,12 @@ def prepare_synthetic(
     from data_manifests.prepare import prepare
 
     sentences = read_sentences(text_file, options.lang)
+    if options.exclude:
+        language = get_language(options.lang)
+        banned = {normalize(x, language, "scoring") for x in options.exclude}
+        kept = [x for x in sentences if normalize(x, language, "scoring") not in banned]
+        logger.info("%d of %d sentences left out (--exclude)", len(sentences) - len(kept), len(sentences))
+        sentences = kept
     if not sentences:
         raise InputError(f"{text_file}: no sentences")
     out = Path(out_dir)
@@ -824,6 +835,24 @@ def prepare_synthetic(
     }
     (out / "synthetic.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def excluded_sentences(paths: Sequence[StrPath]) -> tuple[str, ...]:
+    """Sentences to leave out: a synthetic corpus's ``synthetic.json`` (its held-out test and dev
+    sentences) or a text file (one per line)."""
+    out: list[str] = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        if path.suffix == ".json":
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                out += list(data["heldout_sentences"]) + list(data.get("dev_sentences", []))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"{path}: not a synthetic.json with heldout_sentences ({exc})") from None
+        else:
+            out += [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return tuple(out)
 
 
 def with_noise(spec: UtteranceSpec, noise: str, snr_db: float | None = None) -> UtteranceSpec:

@@ -319,6 +319,25 @@ def test_heldout_sentences_only_in_test(corpora):
 
 
 @needs_espeak
+def test_a_bigger_corpus_made_later_excludes_the_first_ones_test_and_dev(corpora, tmp_path, run_awal):
+    from data_manifests.synthetic import excluded_sentences
+
+    first = corpora["ary"]
+    summary = json.loads((first / "synthetic.json").read_text(encoding="utf-8"))
+    banned = excluded_sentences([first / "synthetic.json"])
+    assert set(banned) == set(summary["heldout_sentences"]) | set(summary["dev_sentences"]) and banned
+    out = tmp_path / "more"
+    done = run_awal("prepare", "synthetic", "--lang", "ary", "--text", str(write_text(tmp_path, "ary")),
+                    "--out", str(out), "--hours", "0.01", "--seed", "8", "--heldout", "0", "--dev", "0",
+                    "--exclude", str(first / "synthetic.json"), "--jobs", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    spoken = {r["text_raw"] for split in manifests(out).values() for r in split}
+    assert spoken and not spoken & {spoken_text(x, "ary") for x in banned}
+    with pytest.raises(InputError, match="no such file"):
+        excluded_sentences([tmp_path / "missing.json"])
+
+
+@needs_espeak
 def test_same_seed_same_bytes_other_seed_other_audio(corpora, tmp_path):
     """A rerun with one worker instead of two gives byte-identical audio and manifests."""
     lang, first = "kab", corpora["kab"]
