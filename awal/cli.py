@@ -330,6 +330,26 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from awal.service import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(
+        args.model,
+        api_keys=args.api_key,
+        max_sessions=args.max_sessions,
+        device=args.device,
+        compute_type=args.compute_type,
+        threads=args.threads,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws_max_size=2**22)
+    return 0
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -394,6 +414,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_transcribe)
+
+    p = sub.add_parser("serve", help="the recognition service: WebSocket streaming (Deepgram-compatible) and more")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--model", help="a model folder, whisper-base-awal (default), whisper-base, or a hub id")
+    p.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                   help="a key clients must present (repeatable; also AWAL_API_KEYS); none: the service is open")
+    p.add_argument("--max-sessions", type=int, help="streams served at once; more are refused (close code 1013)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
+    p.set_defaults(func=_cmd_serve)
 
     _add_prepare(sub)
 

@@ -1,0 +1,71 @@
+"""The app behind ``awal serve``: one process, the ASR routes (and, later, TTS's).
+
+    uvicorn awal.service:create_app --factory          # settings from the environment
+
+This is the top floor: it reaches up into ``asr`` lazily, inside :func:`create_app`, so that
+importing ``awal`` never imports FastAPI, faster-whisper or numpy.
+
+Settings (arguments, else environment): ``AWAL_MODEL`` (default: the bundled model),
+``AWAL_API_KEYS`` (comma-separated; none configured: the service is open, and says so loudly),
+``AWAL_MAX_SESSIONS``, ``AWAL_DEVICE``, ``AWAL_COMPUTE_TYPE``, ``AWAL_THREADS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("awal.service")
+
+
+def create_app(
+    model: str | None = None,
+    *,
+    api_keys: Iterable[str] = (),
+    max_sessions: int | None = None,
+    device: str | None = None,
+    compute_type: str | None = None,
+    threads: int | None = None,
+) -> Any:
+    """The FastAPI app: the engine is loaded here; its worker thread runs while the app does."""
+    from fastapi import FastAPI
+
+    from asr.server import ServerState, asr_router, parse_keys
+    from asr.server.listen import EngineWorker, ListenLimits
+    from asr.streaming.engine import StreamingEngine
+
+    env = os.environ
+    keys = parse_keys([*api_keys, env.get("AWAL_API_KEYS", "")])
+    engine = StreamingEngine(
+        model or env.get("AWAL_MODEL") or None,
+        device=device or env.get("AWAL_DEVICE", "cpu"),
+        compute_type=compute_type or env.get("AWAL_COMPUTE_TYPE", "int8"),
+        cpu_threads=threads if threads is not None else int(env.get("AWAL_THREADS", "0")),
+    )
+    limits = ListenLimits(max_sessions=max_sessions or int(env.get("AWAL_MAX_SESSIONS", "64")))
+    worker = EngineWorker(engine)
+    name = os.path.basename(os.path.normpath(engine.path))
+    state = ServerState(worker, keys, limits, model_info={"name": name, "version": engine.info.awal_version,
+                                                          "arch": "whisper", "uuid": name})  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(app: Any):
+        if state.open:
+            log.warning("NO API KEY IS CONFIGURED: this service is OPEN to anyone who can reach it "
+                        "(give --api-key or set AWAL_API_KEYS)")  # fmt: skip
+        worker.start()
+        try:
+            yield
+        finally:
+            state.ready = False
+            worker.stop()
+
+    app = FastAPI(title="awal", lifespan=lifespan)
+    app.state.awal = state
+    app.include_router(asr_router(state))
+    return app
