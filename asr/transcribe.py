@@ -190,6 +190,13 @@ class Transcriber:
                                                 cpu_threads=cpu_threads)  # fmt: skip
         self._batched: Any = None
 
+    @classmethod
+    def loaded(cls, path: str, info: ModelInfo, model: WhisperModel) -> Transcriber:
+        """A transcriber over a model already loaded (the server shares the streaming engine's)."""
+        self = cls.__new__(cls)
+        self.path, self.info, self.model, self._batched = path, info, model, None
+        return self
+
     # --- languages --------------------------------------------------------------------------
 
     def _detect(self, audio: np.ndarray) -> tuple[str, float]:

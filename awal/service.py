@@ -65,7 +65,16 @@ def create_app(
             state.ready = False
             worker.stop()
 
+    from asr.server import authorized, key_from
+    from asr.server.transcriptions import transcriptions_router
+    from asr.transcribe import Transcriber
+
+    def request_authorized(request: Any) -> bool:
+        return authorized(state, key_from(request.headers, request.query_params))
+
     app = FastAPI(title="awal", lifespan=lifespan)
     app.state.awal = state
     app.include_router(asr_router(state))
+    transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
+    app.include_router(transcriptions_router(transcriber, request_authorized))
     return app

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +171,41 @@ def test_bad_parameters_and_capacity(server) -> None:
 
     messages, code = asyncio.run(crowd())
     assert code == 1013 and messages[0]["type"] == "Error" and "capacity" in messages[0]["description"]
+
+
+# --- POST /v1/audio/transcriptions, through OpenAI's own client ------------------------------
+
+
+def test_openai_client_transcribes_a_file(server) -> None:
+    openai = pytest.importorskip("openai")
+    address, _ = server
+    client = openai.OpenAI(base_url=f"http://{address}/v1", api_key=KEY)
+    with open(SAMPLES / "ary_000218.wav", "rb") as f:
+        text = client.audio.transcriptions.create(model="whisper-base", file=f, language="ary")
+    assert text.text.strip() and any("ARABIC" in unicodedata.name(ch, "") for ch in text.text)
+    with open(SAMPLES / "zgh_000452.wav", "rb") as f:
+        verbose = client.audio.transcriptions.create(
+            model="whisper-base", file=f, language="zgh", response_format="verbose_json",
+            timestamp_granularities=["word", "segment"],
+        )  # fmt: skip
+    assert verbose.language == "zgh" and verbose.duration > 2 and verbose.segments
+    assert verbose.words and all(0 <= w.start <= w.end <= verbose.duration for w in verbose.words)
+    with open(SAMPLES / "ary_000533.wav", "rb") as f:
+        srt = client.audio.transcriptions.create(model="whisper-base", file=f, language="ar", response_format="srt")
+    assert srt.startswith("1\n00:00:0")
+
+
+def test_openai_errors(server, tmp_path) -> None:
+    openai = pytest.importorskip("openai")
+    address, _ = server
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot audio at all")
+    client = openai.OpenAI(base_url=f"http://{address}/v1", api_key=KEY)
+    with pytest.raises(openai.BadRequestError) as err, open(bad, "rb") as f:
+        client.audio.transcriptions.create(model="whisper-base", file=f)
+    assert "bad.wav" in str(err.value) or "decode" in str(err.value).lower()
+    with pytest.raises(openai.BadRequestError, match="language"), open(SAMPLES / "ary_000218.wav", "rb") as f:
+        client.audio.transcriptions.create(model="whisper-base", file=f, language="xx")
+    wrong = openai.OpenAI(base_url=f"http://{address}/v1", api_key="nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError), open(SAMPLES / "ary_000218.wav", "rb") as f:
+        wrong.audio.transcriptions.create(model="whisper-base", file=f)

@@ -22,6 +22,7 @@ Lightning's trainer (DDP, bf16, gradient accumulation) and NeMo's experiment man
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import math
@@ -318,10 +319,12 @@ class WhisperFineTuner(pl.LightningModule):
         past = None
         step_input = ids
         limit = min(max_new_tokens, self.model.config.max_target_positions - ids.shape[1])
+        # transformers 5.x names the decoder cache `cache`; 4.x `past_key_values`
+        cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         for step in range(limit):
-            result = self.model(encoder_outputs=(hidden,), decoder_input_ids=step_input,
-                                past_key_values=past, use_cache=True)  # fmt: skip
-            past = result.past_key_values
+            result = self.model(encoder_outputs=(hidden,), decoder_input_ids=step_input, use_cache=True,
+                                **{cache_arg: past})  # fmt: skip
+            past = getattr(result, cache_arg)
             logits = result.logits[:, -1, :].float()
             logits[:, self._suppress] = -math.inf
             if not self.plan.timestamps:
