@@ -8,8 +8,9 @@ export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
 
 .PHONY: setup setup-dev setup-full run test lint bench clean
 
+# What the main job needs: faster-whisper and the bundled models (the serve extra).
 setup:
-	scripts/setup.sh
+	scripts/setup.sh serve
 
 setup-dev:
 	scripts/setup.sh dev

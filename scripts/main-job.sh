@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's main job, for now: awal's language tools on the bundled samples.
-# (Later: transcription and synthesis with the bundled models.)
+# The README's main job: awal's language tools on the bundled samples, then speech recognition
+# with the bundled model. (Later: synthesis with the bundled voice.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 awal=.venv/bin/awal
@@ -44,5 +44,22 @@ section "synthetic speech: espeak-ng voices the Tamazight sample into a tiny NeM
 $awal prepare synthetic --lang zgh --text $s/zgh_tfng.txt --out "$tmp/synthetic" --hours 0.004 \
     --heldout 0.2 --dev 0.2 --seed 1 2>/dev/null
 head -n 1 "$tmp/synthetic/test.jsonl"
+
+section "speech recognition: the bundled model (whisper-base-awal) on held-out synthetic speech"
+echo "samples/audio/: espeak-ng voices of test sentences the model never saw in training (samples/README.md)"
+$awal eval asr --model whisper-base-awal --manifest samples/audio/heldout.jsonl --no-progress \
+    --details "$tmp/heldout.jsonl" > "$tmp/heldout.json"
+.venv/bin/python - "$tmp/heldout.jsonl" "$tmp/heldout.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    print(f"{r['lang']}  {r['audio_filepath'].rsplit('/', 1)[-1]}  CER {100 * r['cer']:5.1f}%")
+    print(f"     said:  {r['text']}")
+    print(f"     heard: {r['pred_text']}")
+report = json.load(open(sys.argv[2], encoding="utf-8"))
+for lang, s in report["per_language"].items():
+    print(f"{lang}: WER {100 * s['wer']:.1f}%  CER {100 * s['cer']:.1f}%  ({s['utterances']} utterances)")
+print(f"real-time factor {report['rtf']:.2f} on this machine; the model card: asr/bundled/whisper-base-awal/MODEL_CARD.md")
+PY
 
 printf '\nNext: `make test` runs the test suite; docs/languages.md and docs/data.md explain every step.\n'

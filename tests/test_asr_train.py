@@ -282,6 +282,12 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
     assert json.loads((out / "awal.json").read_text(encoding="utf-8"))["metrics"]["zgh"]["cer"] == report["cer"]
     assert (out / "curves.png").is_file()
 
+    from asr.train.card import bundle
+
+    dest = tmp_path / "bundled"
+    assert bundle(out, dest) and (dest / "model.bin").is_file()  # nothing bundled yet: copied
+    assert not bundle(out, dest)  # not better than what is bundled: kept
+
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(corpus: dict[str, Path], tmp_path: Path) -> None:
     exp = tmp_path / "exp"

@@ -69,7 +69,7 @@ def _data_rows(data: Path, langs: Sequence[str]) -> list[str]:
 
 
 def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]], data: Path,
-               run: Path | None, command: str) -> Path:  # fmt: skip
+               run: Path | None, command: str, note: str = "") -> Path:  # fmt: skip
     """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card."""
     info = json.loads((model / "awal.json").read_text(encoding="utf-8"))
     langs = sorted(info.get("languages", {}))
@@ -133,6 +133,9 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if training:
         best = training.get("best", {})
         cfg = training.get("config", {})
+        where = ""
+        if training.get("accelerator"):
+            where = f" ({training['accelerator']}, {training.get('devices')} device(s))"
         lines += [
             "",
             "## Training",
@@ -141,8 +144,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             f"{cfg.get('model', {}).get('train_ds', {}).get('batch_size', '?')} utterances, "
             f"best checkpoint at step {best.get('step')} (validation CER {_pct(best.get('val_cer'))}, "
             "greedy, in the training scripts)",
-            f"- throughput of the last run: {training.get('train_utts_per_s') or 0:.2f} utterances/s "
-            f"({training.get('accelerator')}, {training.get('devices')} device(s))",
+            f"- throughput of the last run: {training.get('train_utts_per_s') or 0:.2f} utterances/s{where}",
             "- training curves: `curves.png` beside this card",
         ]
         curves = run / "curves" / "curves.png" if run else None
@@ -155,6 +157,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "```sh",
         command,
         "```",
+        *(["", note] if note else []),
         "",
         "## Limits",
         "",
@@ -164,7 +167,8 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "DVoice, ...) with the GPU configs (`conf/whisper_small_gpu.yaml`, `conf/whisper_large_v3_turbo_gpu.yaml`).",
         "- The encoder is base's, frozen: what base cannot hear (noisy telephone speech, fast speech) it "
         "cannot hear either.",
-        "- Kabyle, Tarifit and the other varieties were not trained; they fall back to the family's entry.",
+        "- Only the languages in the table were trained. Tachelhit, Central Atlas Tamazight and Tarifit use "
+        "the zgh entry (their spelling differs; unmeasured); a language without an entry (Kabyle) is refused.",
         "- License: Whisper base is MIT; the Darija half is a derivative of DODa (CC BY-NC 4.0): "
         "non-commercial use only, unless retrained on other text.",
         "",
@@ -172,6 +176,36 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     card = model / "MODEL_CARD.md"
     card.write_text("\n".join(lines), encoding="utf-8")
     return card
+
+
+def mean_cer(model: Path) -> float | None:
+    """The mean held-out CER over the languages in ``model/awal.json``'s metrics."""
+    try:
+        metrics = json.loads((model / "awal.json").read_text(encoding="utf-8")).get("metrics") or {}
+    except (OSError, ValueError):
+        return None
+    cers = [m["cer"] for m in metrics.values() if isinstance(m, dict) and isinstance(m.get("cer"), (int, float))]
+    return sum(cers) / len(cers) if cers else None
+
+
+def bundle(model: Path, dest: Path) -> bool:
+    """Copy ``model`` to ``dest`` when its mean CER is lower than ``dest``'s (or ``dest`` has none)."""
+    import shutil
+
+    new, old = mean_cer(model), mean_cer(dest)
+    if new is None:
+        raise SystemExit(f"{model}: no metrics in awal.json (run stages 4 and 5 first)")
+    if old is not None and new >= old:
+        print(f"kept {dest}: its mean CER {_pct(old)} is not worse than {_pct(new)}")
+        return False
+    tmp = dest.with_name(dest.name + ".new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(model, tmp)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    print(f"bundled {model} -> {dest}: mean CER {_pct(new)}" + (f" (was {_pct(old)})" if old is not None else ""))
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,7 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", help="the data folder of stage 0")
     parser.add_argument("--run", help="the training run folder (with hf/ and curves/curves.png)")
     parser.add_argument("--command", default="recipes/asr/whisper/run.sh")
+    parser.add_argument("--note", default="", help="a paragraph about how the run went, under the command")
+    parser.add_argument("--bundle", metavar="DEST", help="copy --model to DEST if its held-out CER is lower")
     args = parser.parse_args(argv)
+    if args.bundle:
+        if not args.model:
+            parser.error("--bundle needs --model")
+        bundle(Path(args.model), Path(args.bundle))
+        return 0
     if args.summary:
         result = json.loads(Path(args.summary).read_text(encoding="utf-8"))
         print(f"{args.label:<18} {summary_line(result)}")
@@ -191,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.model and args.eval and args.data):
         parser.error("--model, --eval and --data are needed to write the card")
     card = write_card(Path(args.model), eval_results(Path(args.eval)), Path(args.data),
-                      Path(args.run) if args.run else None, args.command)  # fmt: skip
+                      Path(args.run) if args.run else None, args.command, args.note)  # fmt: skip
     print(card)
     return 0
 

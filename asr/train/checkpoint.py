@@ -36,7 +36,19 @@ def checkpoint_to_hf(checkpoint: str | Path, out_dir: str | Path) -> Path:
     module = WhisperFineTuner(cfg)
     module.load_state_dict(state["state_dict"])
     step = int(state.get("global_step", 0))
-    return module.save_hf(out_dir, {"checkpoint": str(path.resolve()), "global_step": step, "best": {"step": step}})
+    best: dict = {"step": step}
+    curves = path.parent.parent / "curves" / "curves.json"  # <run>/checkpoints/x.ckpt -> <run>/curves/
+    rate = None
+    if curves.is_file():
+        import json
+
+        data = json.loads(curves.read_text(encoding="utf-8"))
+        best.update({k: v for row in data.get("val", []) if row.get("step") == step for k, v in row.items()})
+        rate = data.get("utts_per_s")
+    config = {"name": path.parents[2].name, "model": OmegaConf.to_container(cfg, resolve=True)}
+    summary = {"checkpoint": str(path.resolve()), "global_step": step, "best": best, "train_utts_per_s": rate,
+               "config": config}  # fmt: skip
+    return module.save_hf(out_dir, summary)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

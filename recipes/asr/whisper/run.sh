@@ -12,6 +12,8 @@
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
 #   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
 #   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
+#   6  bundle     (base_cpu only) copies the model to asr/bundled/whisper-base-awal when its held-out CER is
+#                 lower than the bundled one's: a new binary is committed only when the metrics improve
 #
 # Real corpora: replace stage 0 with `awal prepare common-voice|dvoice|kaldi|...` (docs/data.md) and point
 # model.train_ds.manifest_filepath / model.validation_ds.manifest_filepath at their manifests.
@@ -20,7 +22,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 stage=0
-stop_stage=5
+stop_stage=6
 conf=base_cpu
 text_dir=$root/../shared/data
 exp=$here/exp/$conf
@@ -94,6 +96,10 @@ if want 4; then
     for lang in ary zgh; do
         for model in "$exp/model" whisper-base; do
             name=$([[ $model == whisper-base ]] && echo whisper-base || echo model)
+            if [[ $name == whisper-base && -s $exp/eval/$name-$lang.json ]]; then  # the base does not change
+                "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
+                continue
+            fi
             "${awal[@]}" eval asr --model "$model" --manifest "$data/synthetic-$lang/test.jsonl" \
                 --details "$exp/eval/$name-$lang.jsonl" > "$exp/eval/$name-$lang.json"
             "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
@@ -105,4 +111,9 @@ if want 5; then
     log 5 "model card: $exp/model/MODEL_CARD.md"
     "$py" -m asr.train.card --model "$exp/model" --eval "$exp/eval" --data "$data" --run "$run_dir" \
         --command "recipes/asr/whisper/run.sh --conf $conf"
+fi
+
+if want 6 && [[ $conf == base_cpu ]]; then
+    log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its held-out CER is lower"
+    "$py" -m asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model"
 fi
