@@ -55,11 +55,12 @@ for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
     print(f"{r['lang']}  {r['audio_filepath'].rsplit('/', 1)[-1]}  CER {100 * r['cer']:5.1f}%")
     print(f"     said:  {r['text']}")
-    print(f"     heard: {r['pred_text']}")
+    print(f"     heard: {r['pred_text_scored']}")  # in the reference's script (the model writes Tamazight in Latin)
 report = json.load(open(sys.argv[2], encoding="utf-8"))
 for lang, s in report["per_language"].items():
     print(f"{lang}: WER {100 * s['wer']:.1f}%  CER {100 * s['cer']:.1f}%  ({s['utterances']} utterances)")
 print(f"real-time factor {report['rtf']:.2f} on this machine; the model card: asr/bundled/whisper-base-awal/MODEL_CARD.md")
 PY
 
-printf '\nNext: `make test` runs the test suite; docs/languages.md and docs/data.md explain every step.\n'
+printf '\nNext: `.venv/bin/awal transcribe FILES...` transcribes your files; `.venv/bin/awal serve` starts the\n'
+printf 'streaming service (docs/streaming.md); `make test` runs the test suite; docs/ explains every step.\n'
