@@ -209,3 +209,32 @@ def test_openai_errors(server, tmp_path) -> None:
     wrong = openai.OpenAI(base_url=f"http://{address}/v1", api_key="nope", max_retries=0)
     with pytest.raises(openai.AuthenticationError), open(SAMPLES / "ary_000218.wav", "rb") as f:
         wrong.audio.transcriptions.create(model="whisper-base", file=f)
+
+
+def test_frame_size_and_message_rate_limits(server) -> None:
+    address, _ = server
+    auth = {"Authorization": f"Token {KEY}"}
+    url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000"
+    messages, code = asyncio.run(_talk(url, [b"\0" * (300 * 1024)], headers=auth))
+    assert code == 1009 and any(m.get("variant") == "frame_too_large" for m in messages)
+
+    async def flood() -> tuple[list[dict], int | None]:
+        import websockets
+
+        async with websockets.connect(url, additional_headers=auth) as ws:
+            try:
+                for _ in range(400):  # far above 200 messages per second
+                    await ws.send(b"\0\0" * 16)
+            except websockets.exceptions.ConnectionClosed:
+                pass
+            seen = []
+            try:
+                async for raw in ws:
+                    seen.append(json.loads(raw))
+            except websockets.exceptions.ConnectionClosed:
+                pass
+            return seen, ws.close_code
+
+    messages, code = asyncio.run(flood())
+    assert code == 1008 and any(m.get("variant") == "rate_limit" for m in messages)
+    assert messages[-1]["type"] == "Metadata"  # even then, what was sent is accounted for
