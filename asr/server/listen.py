@@ -100,17 +100,14 @@ def parse_params(params: Mapping[str, str]) -> ListenParams:
     else:
         endpointing = _int(params, "endpointing", 500) or 500
     language = params.get("language", "ary")
-    try:
-        options = StreamOptions(
-            language=language,
-            script=params.get("script") or None,
-            interim_results=_bool(params, "interim_results", False),
-            endpointing_ms=max(endpointing, 10),
-            utterance_end_ms=_int(params, "utterance_end_ms", None),
-            vad_events=_bool(params, "vad_events", False),
-        )
-    except InputError:
-        raise
+    options = StreamOptions(
+        language=language,
+        script=params.get("script") or None,
+        interim_results=_bool(params, "interim_results", False),
+        endpointing_ms=max(endpointing, 10),
+        utterance_end_ms=_int(params, "utterance_end_ms", None),
+        vad_events=_bool(params, "vad_events", False),
+    )
     return ListenParams(encoding, rate, channels, _bool(params, "multichannel", False), options)
 
 
