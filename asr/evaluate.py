@@ -30,9 +30,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +40,7 @@ from awal.languages import get_language, normalize_script
 from awal.manifest import ManifestRecord, read_manifest
 from awal.scoring import ScoreReport, UtteranceScore, score
 from awal.text.normalize import PROFILES, UnknownProfileError
+from awal.text.translit import converter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -75,15 +75,6 @@ def _utterance_id(record: ManifestRecord, index: int) -> str:
     return f"{name}@{record.offset:g}" if record.offset else name or str(index)
 
 
-@lru_cache(maxsize=None)
-def _converter(lang: str, script: str) -> Callable[[str], str] | None:
-    from awal.text.translit import UnsupportedConversionError, transliterator
-
-    try:
-        return transliterator(lang, script)
-    except UnsupportedConversionError:
-        return None
-
 
 def _in_script(text: str, lang: str, script: str) -> str:
     """``text`` written in ``script`` when the language converts into it and some word is in another script."""
@@ -91,7 +82,7 @@ def _in_script(text: str, lang: str, script: str) -> str:
 
     if script not in _SCRIPTS or all(tok.script in (script, "Zyyy") for tok in tokens(text)):
         return text
-    convert = _converter(get_language(lang).code, script)
+    convert = converter(get_language(lang).code, script)
     return text if convert is None else convert(text)
 
 

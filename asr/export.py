@@ -212,15 +212,20 @@ def _language_entries(mapping: Mapping[str, str] | None) -> dict[str, ModelLangu
     return dict(sorted(out.items()))
 
 
+def _read_json(path: Path, error: type[InputError]) -> Any:
+    """The JSON in ``path``; ``error`` naming the file when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise error(f"{path}: cannot read it as JSON ({exc})") from None
+
+
 def _training_info(checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's ``awal_training.json`` (the recipe writes it beside the weights), or ``{}``."""
     path = checkpoint / TRAINING_JSON
     if not path.is_file():
         return {}
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"{path}: not readable JSON ({exc})") from None
+    info = _read_json(path, ExportError)
     if not isinstance(info, dict) or not isinstance(info.get("languages"), dict) or not info["languages"]:
         raise ExportError(f"{path}: no languages section")
     return info
@@ -267,10 +272,7 @@ def read_awal_json(model_dir: str | os.PathLike[str]) -> ModelInfo:
         return ModelInfo(
             path=os.fspath(model_dir), languages=MappingProxyType(registry_languages()), from_registry=True
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelInfoError(f"{path}: cannot read it as JSON ({exc})") from None
+    data = _read_json(path, ModelInfoError)
     if not isinstance(data, dict):
         raise ModelInfoError(f"{path}: expected a JSON object, got {type(data).__name__}")
     version = data.get("format")
@@ -344,10 +346,7 @@ def _check_checkpoint(checkpoint: Path) -> dict[str, Any]:
     config_path = checkpoint / "config.json"
     if not config_path.is_file():
         raise ExportError(f"{checkpoint}: not a Hugging Face Whisper folder (no config.json)")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ExportError(f"{config_path}: cannot read it as JSON ({exc})") from None
+    config = _read_json(config_path, ExportError)
     if not isinstance(config, dict):
         raise ExportError(f"{config_path}: not a model configuration")
     if (checkpoint / "model.bin").is_file() and "model_type" not in config:

@@ -25,14 +25,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from awal.errors import InputError
-from awal.languages import get_language
+from awal.languages import get_language, normalize_script
+from awal.text.translit import converter
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -60,7 +60,6 @@ AUDIO_EXTENSIONS = frozenset(
     {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".wma", ".au", ".aiff"}
 )
 _MANIFEST_EXTENSIONS = frozenset({".jsonl", ".json"})
-_SCRIPTS = {"arab": "Arab", "latn": "Latn", "tfng": "Tfng"}
 
 
 @dataclass(frozen=True)
@@ -157,22 +156,13 @@ class TranscribeOptions:
     def __post_init__(self) -> None:
         if self.language != "auto":
             get_language(self.language)  # UnknownLanguageError lists the codes
-        if self.script is not None and self.script.lower() not in _SCRIPTS:
-            raise InputError(f"unknown script {self.script!r}; choose arab, latn or tfng")
+        if self.script is not None:
+            normalize_script(self.script)  # UnknownScriptError lists the scripts
         if self.batch_size < 1 or self.beam_size < 1:
             raise InputError("batch_size and beam_size must be at least 1")
         if self.batch_size > 1 and not self.vad:
             raise InputError("batched decoding cuts the audio at VAD boundaries: it needs vad")
 
-
-@lru_cache(maxsize=None)
-def _converter(lang: str, script: str) -> Callable[[str], str] | None:
-    from awal.text.translit import UnsupportedConversionError, transliterator
-
-    try:
-        return transliterator(lang, script.lower())
-    except UnsupportedConversionError:
-        return None
 
 
 class Transcriber:
@@ -213,14 +203,14 @@ class Transcriber:
         return code, p / total
 
     def _output_script(self, lang: str, script: str | None) -> str:
-        return _SCRIPTS[script.lower()] if script else get_language(lang).default_script
+        return normalize_script(script) if script else get_language(lang).default_script
 
     def _converted(self, text: str, lang: str, target: str) -> str:
         from awal.text.scripts import dominant_script
 
         if not text or dominant_script(text) in (target, "Zyyy"):
             return text
-        convert = _converter(get_language(lang).code, target)
+        convert = converter(get_language(lang).code, target)
         return convert(text) if convert else text
 
     # --- decoding ---------------------------------------------------------------------------

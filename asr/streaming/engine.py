@@ -17,26 +17,14 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
-from functools import lru_cache
 
 from asr.streaming.decoder import BatchDecoder
 from asr.streaming.session import Event, StreamOptions, StreamSession
-from awal.errors import InputError
-from awal.languages import get_language
+from awal.languages import get_language, normalize_script
+from awal.text.translit import converter
 
 __all__ = ["StreamingEngine"]
 
-
-@lru_cache(maxsize=None)
-def _converter(lang: str, script: str) -> Callable[[str], str] | None:
-    from awal.text.translit import UnsupportedConversionError, transliterator
-
-    try:
-        return transliterator(lang, script.lower())
-    except UnsupportedConversionError:
-        return None
 
 
 class StreamingEngine:
@@ -54,18 +42,15 @@ class StreamingEngine:
         self.max_batch = max_batch
         self.sessions: list[StreamSession] = []
         self.lock = threading.RLock()
-        self.last_batch_seconds = 0.0
 
     def open(self, options: StreamOptions, channel: int = 0) -> StreamSession:
         """A new session for one stream (one channel of a call)."""
         language = get_language(options.language)
         entry = self.info.language(language.code)  # ModelInfoError names the model's languages
-        target = options.script.capitalize() if options.script else language.default_script
-        if target not in ("Arab", "Latn", "Tfng"):
-            raise InputError(f"unknown script {options.script!r}; choose arab, latn or tfng")
+        target = normalize_script(options.script) if options.script else language.default_script
         convert = None
         if entry.default_script and target != entry.default_script:
-            convert = _converter(language.code, target)
+            convert = converter(language.code, target)
         session = StreamSession(options, entry.whisper_token, language.code, channel, convert)
         with self.lock:
             self.sessions.append(session)
@@ -82,9 +67,7 @@ class StreamingEngine:
         out: dict[StreamSession, list[Event]] = {}
         if not windows:
             return out
-        started = time.perf_counter()
         hyps = self.decoder.decode([request for _, _, request, _ in windows])
-        self.last_batch_seconds = time.perf_counter() - started
         with self.lock:
             for (session, kind, request, start), hyp in zip(windows, hyps):
                 out.setdefault(session, []).extend(session.apply(hyp, request, start, kind))

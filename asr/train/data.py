@@ -22,9 +22,8 @@ a :class:`WhisperBatch`:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from awal.errors import InputError
 from awal.languages import get_language
 from awal.text.scripts import dominant_script
+from awal.text.translit import converter
 
 __all__ = ["TIME_PRECISION", "TokenPlan", "WhisperBatch", "WhisperBatches", "make_dataloader", "utterance_key"]
 
@@ -44,13 +44,6 @@ def utterance_key(audio_path: str, offset: float, duration: float) -> str:
     """A stable name for one utterance's audio (the encoder cache is keyed by it)."""
     raw = f"{audio_path}\0{offset:.4f}\0{duration:.4f}".encode()
     return hashlib.sha1(raw).hexdigest()
-
-
-@lru_cache(maxsize=None)
-def _converter(lang: str, script: str) -> Callable[[str], str]:
-    from awal.text.translit import transliterator
-
-    return transliterator(lang, script.lower())
 
 
 @dataclass(frozen=True)
@@ -105,7 +98,10 @@ class TokenPlan:
         script = self.scripts.get(code, get_language(code).default_script)
         if dominant_script(text) in (script, "Zyyy", None):
             return text
-        return _converter(code, script)(text)
+        convert = converter(code, script)
+        if convert is None:
+            raise InputError(f"{code}: its text cannot be written in {script}, the config's training script")
+        return convert(text)
 
     def prompt_ids(self, tokenizer: Any, lang: str) -> list[int]:
         """``<|startoftranscript|><|LANG|><|transcribe|>[<|notimestamps|>]`` as ids."""

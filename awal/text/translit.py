@@ -13,14 +13,14 @@ through unchanged.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Sequence
 
 from awal.errors import InputError
 from awal.languages import get_language, normalize_script
 
-__all__ = ["UnsupportedConversionError", "transliterate", "transliterator"]
+__all__ = ["UnsupportedConversionError", "converter", "transliterate", "transliterator"]
 
 
 class UnsupportedConversionError(InputError):
@@ -66,6 +66,16 @@ def transliterator(
     raise UnsupportedConversionError(
         f"{language.code}: transliteration to {target.lower()} is not supported; supported: {supported}"
     )
+
+
+@lru_cache(maxsize=None)
+def converter(lang: str, to: str) -> Callable[[str], str] | None:
+    """The default :func:`transliterator` of ``lang`` into ``to``, or ``None`` when the language is not
+    transliterated into that script (Darija into Tifinagh). Cached: one function per pair."""
+    try:
+        return transliterator(lang, to)
+    except UnsupportedConversionError:
+        return None
 
 
 def transliterate(text: str, lang: str, to: str, **options) -> str:
