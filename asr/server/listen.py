@@ -198,7 +198,6 @@ class EngineWorker:
         self._queues: dict[StreamSession, tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = {}
         self._thread = threading.Thread(target=self._run, name="awal-engine", daemon=True)
         self._decoding: set[StreamSession] = set()
-        self.busy_seconds = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -230,7 +229,6 @@ class EngineWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            started = time.perf_counter()
             with self.engine.lock:
                 self._decoding = {s for s in self.engine.sessions if s.pending() is not None}
             try:
@@ -248,7 +246,6 @@ class EngineWorker:
             # results sees "not in flight" only after they are on its queue
             self._decoding = set()
             if produced:
-                self.busy_seconds += time.perf_counter() - started
                 continue
             self._wake.wait(0.05)
             self._wake.clear()

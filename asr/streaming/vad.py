@@ -99,25 +99,17 @@ class SpeechGate:
     def update(self, probs: np.ndarray) -> list[SpeechEvent]:
         events: list[SpeechEvent] = []
         for p in probs:
-            if not self.in_speech:
-                if p >= self.threshold:
-                    if self._run == 0:
-                        self._run_start = self._frame
-                    self._run += 1
-                    if self._run >= self.min_speech:
-                        self.in_speech, self._run = True, 0
-                        events.append(SpeechEvent("start", self._run_start * FRAME / SAMPLE_RATE))
-                else:
-                    self._run = 0
+            # a run of frames that would flip the state: loud ones in silence, quiet ones in speech
+            flips = p < self.low if self.in_speech else p >= self.threshold
+            if not flips:
+                self._run = 0
             else:
-                if p < self.low:
-                    if self._run == 0:
-                        self._run_start = self._frame
-                    self._run += 1
-                    if self._run >= self.min_silence:
-                        self.in_speech, self._run = False, 0
-                        events.append(SpeechEvent("end", self._run_start * FRAME / SAMPLE_RATE))
-                else:
-                    self._run = 0
+                if self._run == 0:
+                    self._run_start = self._frame
+                self._run += 1
+                if self._run >= (self.min_silence if self.in_speech else self.min_speech):
+                    kind = "end" if self.in_speech else "start"
+                    self.in_speech, self._run = not self.in_speech, 0
+                    events.append(SpeechEvent(kind, self._run_start * FRAME / SAMPLE_RATE))
             self._frame += 1
         return events
