@@ -128,6 +128,31 @@ def test_finalize_flushes_without_closing_and_close_loses_nothing(engine) -> Non
     assert session not in engine.sessions
 
 
+def test_what_arrives_while_a_final_pass_runs_gets_its_own_final(engine) -> None:
+    """An endpoint's final pass is in flight (a busy server) while the caller says more, ending
+    with a close: the words after the pass's window are not lost."""
+    from asr.streaming.session import Result, StreamOptions
+
+    session = engine.open(StreamOptions(language="ary", endpointing_ms=300, interim_results=False))
+    first = np.concatenate([quiet(0.3), clip("ary_000218.wav"), quiet(0.6, 1)])
+    for i in range(0, len(first), CHUNK):
+        session.push(first[i : i + CHUNK])  # no engine step yet: the endpoint's pass is due
+    assert session.pending() == "final"
+    request, start = session.window()  # the worker takes the window ...
+    taken_until = start + len(request.audio) / SR
+    for i in range(0, len(second := clip("ary_000533.wav")), CHUNK):
+        session.push(second[i : i + CHUNK])  # ... the caller goes on speaking ...
+    session.close()  # ... and hangs up before the pass returns
+    (hyp,) = engine.decoder.decode([request])
+    results = [e for e in session.apply(hyp, request, start, "final") if isinstance(e, Result)]
+    assert results[0].speech_final and not results[0].from_finalize
+    assert session.pending() == "final"  # the close still wants its pass
+    last = [e for e in engine.drain().get(session, []) if isinstance(e, Result)]
+    assert last and last[-1].is_final and last[-1].from_finalize and not last[-1].speech_final
+    assert last[-1].words and all(w.start >= taken_until - 0.05 for w in last[-1].words)
+    assert session not in engine.sessions
+
+
 def test_sessions_are_decoded_together(engine) -> None:
     from asr.streaming.session import StreamOptions
 

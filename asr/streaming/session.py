@@ -111,6 +111,11 @@ class _State:
     final_due: bool = False
     speech_final_due: bool = False
     from_finalize: bool = False
+    # stream times of the last endpoint, Finalize/close and end of speech: a final pass serves a
+    # request only when its window reached that time (it may have been asked for mid-pass)
+    endpoint_at: float = -1.0
+    finalize_at: float = -1.0
+    speech_end_at: float = -1.0
     last_word_end: float | None = None
     utterance_end_sent: bool = True
 
@@ -162,6 +167,8 @@ class StreamSession:
             else:  # an endpoint: the utterance is over
                 s.final_due = True
                 s.speech_final_due = True
+                s.endpoint_at = self.now
+                s.speech_end_at = event.time
         if s.utterance_start is None:
             # no speech: keep only the padding, so that nothing silent is ever decoded
             keep = int(self.options.padding_s * SAMPLE_RATE)
@@ -186,6 +193,7 @@ class StreamSession:
         if self._s.utterance_start is not None:
             self._s.final_due = True
             self._s.from_finalize = True
+            self._s.finalize_at = self.now
 
     def close(self) -> None:
         """The end of the stream: what is left is decoded as final."""
@@ -253,13 +261,21 @@ class StreamSession:
             s.last_word_end = fresh[-1].end
             s.utterance_end_sent = False
         if kind == "final":
+            # what was asked for after the window was taken is still due (an endpoint or a
+            # Finalize/close that came while this pass ran): its audio gets a final pass too
+            later_endpoint = s.endpoint_at > request_end + 1e-6
+            later_finalize = s.from_finalize and s.finalize_at > request_end + 1e-6
             speech_final = s.speech_final_due
+            from_finalize = s.from_finalize and not later_finalize
             start = window_start if not fresh else min(window_start, fresh[0].start)
             events.append(Result(round(start, 3), round(max(request_end - start, 0.0), 3), True, speech_final,
-                                 tuple(fresh), self.language, s.from_finalize))  # fmt: skip
+                                 tuple(fresh), self.language, from_finalize))  # fmt: skip
             self._cut(request_end)
-            s.final_due = s.speech_final_due = s.from_finalize = False
-            s.utterance_start = None if not self.gate.in_speech else request_end
+            more_speech = self.gate.in_speech or s.speech_end_at > request_end + 1e-6
+            s.utterance_start = request_end if more_speech else None
+            s.speech_final_due = later_endpoint and more_speech
+            s.from_finalize = later_finalize and more_speech
+            s.final_due = s.speech_final_due or s.from_finalize
             return events
         if fresh:
             end = fresh[-1].end
