@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from typing import Callable, Iterator, Sequence, TextIO
 
@@ -333,9 +334,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
-    import uvicorn
-
-    from awal.service import create_app
+    from awal.service import create_app, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(
@@ -346,8 +345,46 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         compute_type=args.compute_type,
         threads=args.threads,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws_max_size=2**22)
+    serve(app, args.host, args.port, drain_timeout=args.drain_timeout, log_level="info", ws_max_size=2**22)
     return 0
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from asr.client import ListenClient, StreamRequest, format_message
+
+    request = StreamRequest(
+        args.url, api_key=args.api_key or os.environ.get("AWAL_API_KEY") or None, language=args.language,
+        script=args.script, interim_results=args.interim, endpointing_ms=args.endpointing,
+        vad_events=args.vad_events, realtime=args.realtime, chunk_ms=args.chunk_ms,
+    )  # fmt: skip
+    client = ListenClient(request)
+    errors = 0
+
+    async def run() -> None:
+        nonlocal errors
+        async for message in client.messages(args.file):
+            errors += message.get("type") == "Error"
+            line = json.dumps(message, ensure_ascii=False) if args.json else format_message(message)
+            if line is not None:
+                print(line, file=sys.stderr if message.get("type") == "Error" and not args.json else sys.stdout,
+                      flush=True)  # fmt: skip
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:  # refused, unreachable
+        raise InputError(f"cannot stream to {args.url}: {exc}") from None
+    except Exception as exc:  # websockets' handshake refusals (wrong key: HTTP 403)
+        if type(exc).__module__.startswith("websockets"):
+            raise InputError(f"{args.url} refused the stream: {exc}") from None
+        raise
+    if client.close_code not in (1000, 1001):
+        print(f"closed with {client.close_code} {client.close_reason}".rstrip(), file=sys.stderr)
+        return 1
+    if client.close_code == 1001:
+        print("the server shut down; the results above cover all the audio it received", file=sys.stderr)
+    return 1 if errors else 0
 
 
 # --- parser --------------------------------------------------------------------------------
@@ -425,7 +462,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
+    p.add_argument("--drain-timeout", type=float, default=30.0, metavar="S",
+                   help="on SIGTERM/Ctrl-C, seconds open streams get to receive their final results (default 30)")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("stream", help="stream an audio file to a running server (/v1/listen) and print its results")
+    p.add_argument("file", metavar="FILE", help="audio file; channels are kept (a stereo call: one transcript each)")
+    p.add_argument("--url", default="ws://127.0.0.1:8000", help="the server (default ws://127.0.0.1:8000)")
+    p.add_argument("--api-key", help="the key the server wants (also AWAL_API_KEY)")
+    p.add_argument("--realtime", action="store_true", help="send the audio at its real pace (as a live call)")
+    p.add_argument("--language", default="ary", help="ary (default), zgh, ... or auto")
+    p.add_argument("--script", type=str.lower, choices=("arab", "latn", "tfng"), help="output script")
+    p.add_argument("--interim", action=argparse.BooleanOptionalAction, default=True, help="partial results")
+    p.add_argument("--endpointing", type=int, metavar="MS", help="silence that ends an utterance (server default)")
+    p.add_argument("--vad-events", action="store_true", help="also print SpeechStarted events")
+    p.add_argument("--chunk-ms", type=int, help="frame length (default 20 with --realtime, else 100)")
+    p.add_argument("--json", action="store_true", help="print the server's messages as JSON lines")
+    p.set_defaults(func=_cmd_stream)
 
     _add_prepare(sub)
 

@@ -1,6 +1,12 @@
 """The app behind ``awal serve``: one process, the ASR routes (and, later, TTS's).
 
+    awal serve --port 8000                              # serve(create_app(...)): graceful shutdown
     uvicorn awal.service:create_app --factory          # settings from the environment
+
+On SIGTERM or Ctrl-C, :func:`serve` first drains the streams (every open ``/v1/listen``
+connection decodes all the audio it received, sends its final results and ``Metadata``, and
+closes with 1001; new ones are refused with 1013 and ``/readyz`` says 503), then lets uvicorn
+close the rest. Plain ``uvicorn`` closes WebSockets at once (1012) without that drain.
 
 This is the top floor: it reaches up into ``asr`` lazily, inside :func:`create_app`, so that
 importing ``awal`` never imports FastAPI, faster-whisper or numpy.
@@ -18,7 +24,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve"]
 
 log = logging.getLogger("awal.service")
 
@@ -78,3 +84,17 @@ def create_app(
     transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
     app.include_router(transcriptions_router(transcriber, request_authorized))
     return app
+
+
+def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, *, drain_timeout: float = 30.0,
+          **uvicorn_options: Any) -> None:  # fmt: skip
+    """Run ``app`` (from :func:`create_app`) under uvicorn until SIGTERM/SIGINT, then shut down
+    gracefully: streams are drained (at most ``drain_timeout`` s) before connections close."""
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            await app.state.awal.drain(drain_timeout)
+            await super().shutdown(sockets=sockets)
+
+    DrainingServer(uvicorn.Config(app, host=host, port=port, **uvicorn_options)).run()

@@ -16,6 +16,7 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pytest
@@ -38,28 +39,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"awal-serve-{port}.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "awal.cli", "serve", "--port", str(port), "--model", "whisper-base",
-         "--api-key", KEY, "--max-sessions", "2", "--threads", "2"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    import urllib.request
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail(f"the server did not start:\n{log.read()}")
-    yield f"127.0.0.1:{port}", log
+    proc, address, log = _start_server("--model", "whisper-base", "--api-key", KEY, "--max-sessions", "3",
+                                       "--threads", "2")  # fmt: skip
+    yield address, log
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
@@ -159,7 +141,7 @@ def test_bad_parameters_and_capacity(server) -> None:
 
     async def crowd() -> tuple[list, int | None]:
         url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000"
-        held = [await websockets.connect(url, additional_headers=auth) for _ in range(2)]  # the capacity
+        held = [await websockets.connect(url, additional_headers=auth) for _ in range(3)]  # the capacity
         try:
             async with websockets.connect(url, additional_headers=auth) as extra:
                 first = json.loads(await asyncio.wait_for(extra.recv(), 10))
@@ -169,6 +151,7 @@ def test_bad_parameters_and_capacity(server) -> None:
             for ws in held:
                 await ws.close()
 
+    _wait_idle(address)
     messages, code = asyncio.run(crowd())
     assert code == 1013 and messages[0]["type"] == "Error" and "capacity" in messages[0]["description"]
 
@@ -238,3 +221,197 @@ def test_frame_size_and_message_rate_limits(server) -> None:
     messages, code = asyncio.run(flood())
     assert code == 1008 and any(m.get("variant") == "rate_limit" for m in messages)
     assert messages[-1]["type"] == "Metadata"  # even then, what was sent is accounted for
+
+
+def _wait_idle(address: str) -> None:
+    """Until the server has released every session (a client's close reaches it a moment later)."""
+    import urllib.request
+
+    for _ in range(200):
+        with urllib.request.urlopen(f"http://{address}/readyz", timeout=5) as r:
+            assert r.status == 200
+            if json.loads(r.read())["sessions"] == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail("sessions were not released")
+
+
+def test_garbage_abrupt_disconnects_and_slow_readers_leave_the_server_healthy(server) -> None:
+    import websockets
+
+    address, _ = server
+    _wait_idle(address)
+    auth = {"Authorization": f"Token {KEY}"}
+    url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000&interim_results=true"
+    rng = np.random.default_rng(0)
+    garbage = [rng.integers(0, 256, size=n, dtype=np.uint8).tobytes() for n in (1, 3, 641, 3201, 1)]
+    messages, code = asyncio.run(_talk(url, garbage, headers=auth))  # odd sizes: bytes carried over
+    assert code == 1000 and messages[-1]["type"] == "Metadata"
+    assert abs(messages[-1]["duration"] - (sum(map(len, garbage)) // 2) / 16000) < 1e-3
+
+    from awal.audio import load_audio
+
+    speech = (load_audio(SAMPLES / "ary_000218.wav", sr=16000) * 32767).astype("<i2").tobytes()
+    frames = [speech[i : i + 640] for i in range(0, len(speech), 640)]
+
+    async def abandon_and_hoard() -> tuple[list[dict], int | None]:
+        # one client vanishes mid-stream (no close frame), one never reads what it is sent
+        gone = await websockets.connect(url, additional_headers=auth)
+        hoarder = await websockets.connect(url, additional_headers=auth)
+        for frame in frames[: len(frames) // 2]:
+            await gone.send(frame)
+            await hoarder.send(frame)
+        gone.transport.abort()
+        for frame in frames[len(frames) // 2 :]:
+            await hoarder.send(frame)
+        try:
+            # meanwhile another caller is served as usual
+            return await _talk(url, frames, headers=auth)
+        finally:
+            await hoarder.close()
+
+    messages, code = asyncio.run(abandon_and_hoard())
+    assert code == 1000 and any(m["type"] == "Results" and m["is_final"] for m in messages)
+    _wait_idle(address)  # the abandoned and closed sessions are released; the server is ready
+
+
+def _metrics(address: str) -> dict[tuple[str, tuple], float]:
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as r:
+        assert r.headers["Content-Type"].startswith("text/plain")
+        text = r.read().decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}  # fmt: skip
+
+
+def test_metrics_report_latencies_real_time_factor_sessions_and_refusals(server) -> None:
+    import websockets
+
+    address, _ = server
+    _wait_idle(address)
+    before = _metrics(address)
+    audio, seconds = _stereo_mulaw()
+    frames = [audio[i : i + 320] for i in range(0, len(audio), 320)]
+    url = f"ws://{address}/v1/listen?encoding=mulaw&sample_rate=8000&channels=2&multichannel=true&language=ary"
+    messages, code = asyncio.run(_talk(url, frames, headers={"Authorization": f"Token {KEY}"}))
+    assert code == 1000
+    finals = [m for m in messages if m["type"] == "Results" and m["channel"]["alternatives"][0]["words"]]
+    with pytest.raises(websockets.exceptions.InvalidStatus):
+        asyncio.run(_talk(url, [], headers={"Authorization": "Token wrong"}))
+    after = _metrics(address)
+
+    def grew(name: str, labels: tuple = ()) -> float:
+        return after[(name, labels)] - before.get((name, labels), 0.0)
+
+    assert grew("awal_stream_first_partial_latency_seconds_count") >= 2  # an utterance on each channel
+    triggers = [(("trigger", t),) for t in ("endpoint", "finalize", "commit")]
+    finals_counted = sum(grew("awal_stream_final_latency_seconds_count", t) for t in triggers)
+    assert finals_counted == len(finals) >= 2
+    assert 0 < sum(grew("awal_stream_final_latency_seconds_sum", t) for t in triggers) / finals_counted < 30
+    assert abs(grew("awal_stream_audio_seconds_total") - 2 * seconds) < 0.1  # both channels
+    assert grew("awal_decode_seconds_total") > 0 and after[("awal_real_time_factor", ())] > 0
+    assert grew("awal_decode_batch_windows_count") > 0
+    assert grew("awal_rejected_sessions_total", (("reason", "auth"),)) == 1
+    assert ("awal_rejected_sessions_total", (("reason", "capacity"),)) in after
+    assert after[("awal_active_sessions", ())] == 0 and after[("awal_queued_windows", ())] == 0
+
+
+def _start_server(*extra: str) -> tuple[subprocess.Popen, str, IO[str]]:
+    import urllib.request
+
+    port = _free_port()
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"awal-serve-{port}.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "awal.cli", "serve", "--port", str(port), *extra],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return proc, f"127.0.0.1:{port}", log
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    log.seek(0)
+    pytest.fail(f"the server did not start:\n{log.read()}")
+
+
+def test_graceful_shutdown_sends_final_results_for_all_audio_received() -> None:
+    import signal
+
+    import websockets
+
+    from awal.audio import load_audio
+
+    proc, address, log = _start_server("--threads", "2", "--drain-timeout", "60")  # the bundled model
+    try:
+        first = load_audio(SAMPLES / "ary_000218.wav", sr=16000)
+        second = load_audio(SAMPLES / "ary_000533.wav", sr=16000)
+        both = np.concatenate([first, np.zeros(16000, np.float32), second])  # no silence at the end
+        pcm = (both * 32767).astype("<i2").tobytes()
+        frames = [pcm[i : i + 640] for i in range(0, len(pcm), 640)]
+        url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000&language=ary&interim_results=false"
+
+        async def call_cut_short() -> tuple[list[dict], int | None]:
+            messages: list[dict] = []
+            async with websockets.connect(url) as ws:
+                for frame in frames:
+                    await ws.send(frame)
+                    await asyncio.sleep(0.005)
+                proc.send_signal(signal.SIGTERM)  # mid-call: no CloseStream, the caller is still there
+                try:
+                    async for raw in ws:
+                        messages.append(json.loads(raw))
+                except websockets.exceptions.ConnectionClosed:
+                    pass
+                return messages, ws.close_code
+
+        messages, code = asyncio.run(asyncio.wait_for(call_cut_short(), 120))
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once done
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert code == 1001, output
+    assert messages[-1]["type"] == "Metadata" and abs(messages[-1]["duration"] - len(both) / 16000) < 0.01
+    words = [w for m in messages if m["type"] == "Results" and m["is_final"]
+             for w in m["channel"]["alternatives"][0]["words"]]  # fmt: skip
+    second_starts = (len(first) + 16000) / 16000
+    assert words and any(w["start"] >= second_starts - 0.3 for w in words), words  # the unfinished utterance too
+    assert "finishing 1 open stream" in output
+
+
+def _stereo_wav(path: Path) -> float:
+    import soundfile as sf
+
+    from awal.audio import mulaw_decode
+
+    audio, seconds = _stereo_mulaw()
+    sf.write(path, mulaw_decode(audio).reshape(-1, 2), 8000, subtype="PCM_16")
+    return seconds
+
+
+def test_awal_stream_prints_partials_and_finals_per_channel(server, tmp_path) -> None:
+    address, _ = server
+    call = tmp_path / "call.wav"
+    seconds = _stereo_wav(call)
+    command = [sys.executable, "-m", "awal.cli", "stream", str(call), "--url", f"ws://{address}", "--api-key", KEY]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("ch0 ") and " final" in line for line in lines)
+    assert any(line.startswith("ch1 ") and " final" in line for line in lines)
+    assert lines[-1].startswith(f"metadata: {seconds:.2f} s, 2 channel(s)")
+
+    done = subprocess.run(command + ["--json", "--no-interim"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and messages[-1]["type"] == "Metadata"
+    assert all(m["is_final"] for m in messages if m["type"] == "Results")
+
+    wrong = subprocess.run(command[:-1] + ["wrong"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert wrong.returncode == 2 and "refused" in wrong.stderr and "403" in wrong.stderr

@@ -1,19 +1,22 @@
-"""The ASR routes of ``awal serve`` (a FastAPI router): ``WS /v1/listen``, health and readiness.
+"""The ASR routes of ``awal serve`` (a FastAPI router): ``WS /v1/listen``, health, readiness, metrics.
 
 :func:`asr_router` builds the router around a :class:`ServerState` (the engine, its worker
-thread, the API keys, the limits). The app factory (:mod:`awal.service`) mounts it.
+thread, the API keys, the limits, the metrics). The app factory (:mod:`awal.service`) mounts it;
+its server calls :meth:`ServerState.drain` before it closes connections (graceful shutdown).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from asr.server.listen import (
     CLOSE_POLICY,
@@ -22,6 +25,7 @@ from asr.server.listen import (
     ListenLimits,
     serve_listen,
 )
+from asr.server.metrics import ServiceMetrics
 
 __all__ = ["ServerState", "asr_router", "key_from"]
 
@@ -30,19 +34,39 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ServerState:
-    """What the routes share: the worker (and its engine), keys, limits, counters."""
+    """What the routes share: the worker (and its engine), keys, limits, metrics."""
 
     worker: EngineWorker
     api_keys: frozenset[str] = frozenset()
     limits: ListenLimits = field(default_factory=ListenLimits)
     active: int = 0
-    rejected: int = 0
     ready: bool = True
     model_info: Mapping[str, Any] = field(default_factory=dict)
+    metrics: ServiceMetrics = field(init=False)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.metrics = ServiceMetrics.create(active=lambda: self.active, queued=self.worker.engine.queued)
+        self.worker.metrics = self.metrics
 
     @property
     def open(self) -> bool:
         return not self.api_keys
+
+    async def drain(self, timeout: float = 30.0) -> int:
+        """Graceful shutdown: refuse new streams, have every open one decode all the audio it
+        received and send its final results; wait for them (at most ``timeout`` s). Returns how
+        many were still open at the deadline."""
+        self.ready = False
+        self.stopping.set()
+        deadline = time.monotonic() + timeout
+        if self.active:
+            log.info("shutting down: finishing %d open stream(s)", self.active)
+        while self.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.active:
+            log.warning("shutting down: %d stream(s) still open after %.0f s", self.active, timeout)
+        return self.active
 
 
 def key_from(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
@@ -77,16 +101,23 @@ def asr_router(state: ServerState) -> APIRouter:
         return {"status": "ready", "model": state.model_info.get("name"), "sessions": state.active,
                 "capacity": state.limits.max_sessions}  # fmt: skip
 
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @router.websocket("/v1/listen")
     async def listen(websocket: WebSocket) -> None:
         key = key_from(websocket.headers, websocket.query_params)
         if not authorized(state, key):
+            state.metrics.rejected.labels("auth").inc()
             # before the handshake completes: the client sees the refusal as such (HTTP 403)
             await websocket.close(code=CLOSE_POLICY, reason="missing or wrong API key")
             return
         await websocket.accept()
         if state.active >= state.limits.max_sessions or not state.ready:
-            state.rejected += 1
+            state.metrics.rejected.labels("capacity" if state.ready else "shutdown").inc()
             reason = "at capacity" if state.ready else "shutting down"
             await websocket.send_json({"type": "Error", "variant": "unavailable",
                                        "description": f"the server is {reason}: try again later"})  # fmt: skip
@@ -94,7 +125,7 @@ def asr_router(state: ServerState) -> APIRouter:
             return
         state.active += 1
         try:
-            await serve_listen(websocket, state.worker, state.limits, state.model_info)
+            await serve_listen(websocket, state.worker, state.limits, state.model_info, state.metrics, state.stopping)
         finally:
             state.active -= 1
 

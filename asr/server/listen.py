@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from asr.server.metrics import ArrivalClock, ServiceMetrics
 from asr.streaming.engine import StreamingEngine
 from asr.streaming.session import Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
 from awal.errors import InputError
@@ -36,6 +37,7 @@ SAMPLE_RATE = 16000
 ENCODINGS = ("linear16", "mulaw", "alaw")
 #: Close codes (RFC 6455 and Deepgram's usage).
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # the server shuts down (after sending every final result)
 CLOSE_POLICY = 1008  # a wrong or missing API key
 CLOSE_TOO_BIG = 1009
 CLOSE_ERROR = 1011
@@ -191,8 +193,9 @@ class EngineWorker:
     """Runs :meth:`StreamingEngine.step` in a thread and hands each session's events to its
     connection's asyncio queue."""
 
-    def __init__(self, engine: StreamingEngine) -> None:
+    def __init__(self, engine: StreamingEngine, metrics: ServiceMetrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._queues: dict[StreamSession, tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = {}
@@ -231,8 +234,11 @@ class EngineWorker:
         while not self._stop.is_set():
             with self.engine.lock:
                 self._decoding = {s for s in self.engine.sessions if s.pending() is not None}
+            began = time.perf_counter()
             try:
                 produced = self.engine.step()
+                if self.metrics is not None and self.engine.last_batch:
+                    self.metrics.decoded(time.perf_counter() - began, self.engine.last_batch)
             except Exception as exc:  # noqa: BLE001 - a failed batch must not kill the worker
                 produced = {}
                 for loop, queue in list(self._queues.values()):
@@ -255,9 +261,27 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-async def serve_listen(websocket: Any, worker: EngineWorker, limits: ListenLimits,
-                       model_info: Mapping[str, Any]) -> None:  # fmt: skip
-    """One ``/v1/listen`` connection, already accepted, authorized and admitted by the caller."""
+class _Stop(Exception):
+    """Ends a connection's read loop: (close code, reason)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+async def serve_listen(
+    websocket: Any,
+    worker: EngineWorker,
+    limits: ListenLimits,
+    model_info: Mapping[str, Any],
+    metrics: ServiceMetrics | None = None,
+    stopping: asyncio.Event | None = None,
+) -> None:
+    """One ``/v1/listen`` connection, already accepted, authorized and admitted by the caller.
+
+    When ``stopping`` is set (the server shuts down), the connection stops reading, decodes
+    everything it received, sends the final results and ``Metadata``, and closes with 1001.
+    """
     from starlette.websockets import WebSocketDisconnect
 
     request_id = str(uuid.uuid4())
@@ -275,10 +299,15 @@ async def serve_listen(websocket: Any, worker: EngineWorker, limits: ListenLimit
         worker.register(session, queue)
     channels = decoder.streams
     lock = asyncio.Lock()
+    clock = ArrivalClock()
+    new_utterance = {session: True for session in sessions}
 
     async def send(message: dict) -> None:
         async with lock:
             await websocket.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def error(variant: str, description: str) -> None:
+        await send({"type": "Error", "variant": variant, "description": description})
 
     def to_message(session: StreamSession, event: Any) -> dict | None:
         if isinstance(event, Result):
@@ -290,11 +319,30 @@ async def serve_listen(websocket: Any, worker: EngineWorker, limits: ListenLimit
             return {"type": "UtteranceEnd", "channel": channel, "last_word_end": event.last_word_end}
         return None
 
+    def measure(session: StreamSession, result: Result) -> None:
+        """Latencies of a result just sent (see asr.server.metrics)."""
+        assert metrics is not None
+        now = time.monotonic()
+        if result.words and new_utterance[session]:
+            new_utterance[session] = False
+            began = clock.when(result.words[0].start)
+            if began is not None:
+                metrics.first_partial.observe(now - began)
+        if result.is_final and result.words:
+            trigger = "endpoint" if result.speech_final else "finalize" if result.from_finalize else "commit"
+            ended = clock.when(result.words[-1].end)
+            if ended is not None:
+                metrics.final.labels(trigger).observe(now - ended)
+        if result.is_final and (result.speech_final or result.from_finalize):
+            new_utterance[session] = True
+
     async def deliver(session: StreamSession, events: list) -> None:
         for event in events:
             message = to_message(session, event)
             if message is not None:
                 await send(message)
+                if metrics is not None and isinstance(event, Result):
+                    measure(session, event)
 
     async def forward() -> None:
         while True:
@@ -302,7 +350,7 @@ async def serve_listen(websocket: Any, worker: EngineWorker, limits: ListenLimit
             if item is None:
                 return
             if isinstance(item, Exception):
-                await send({"type": "Error", "description": f"decoding failed: {item}", "variant": "internal"})
+                await error("internal", f"decoding failed: {item}")
                 continue
             session, events = item
             await deliver(session, events)
@@ -318,63 +366,88 @@ async def serve_listen(websocket: Any, worker: EngineWorker, limits: ListenLimit
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.01)  # let the worker's hand-over callbacks run
 
+    rate_window = [time.monotonic(), 0]
+
+    async def handle(message: Mapping[str, Any]) -> None:
+        """One client message; raises :class:`_Stop` when the connection should end."""
+        rate_window[1] += 1
+        if time.monotonic() - rate_window[0] >= 1.0:
+            rate_window[:] = [time.monotonic(), 1]
+        elif rate_window[1] > limits.max_messages_per_second:
+            await error("rate_limit", f"more than {limits.max_messages_per_second:g} messages per second")
+            raise _Stop(CLOSE_POLICY, "message rate")
+        data = message.get("bytes")
+        if data is not None:
+            if len(data) > limits.max_frame_bytes:
+                await error("frame_too_large", f"a frame of {len(data)} bytes; the limit is {limits.max_frame_bytes}")
+                raise _Stop(CLOSE_TOO_BIG, "frame too large")
+            before = decoder.seconds
+            for session, samples in zip(sessions, decoder(data)):
+                events = worker.push(session, samples)
+                if events:
+                    await deliver(session, events)
+            clock.arrived(decoder.seconds)
+            if metrics is not None:
+                metrics.received((decoder.seconds - before) * channels)
+            if decoder.seconds > limits.max_session_seconds:
+                await error("session_too_long", f"more than {limits.max_session_seconds:g} s of audio in one session")
+                raise _Stop(CLOSE_POLICY, "session too long")
+            return
+        text = message.get("text")
+        try:
+            control = json.loads(text) if text else None
+            kind = control.get("type") if isinstance(control, dict) else None
+        except ValueError:
+            kind = None
+        if kind == "KeepAlive":
+            return
+        if kind == "Finalize":
+            with worker.engine.lock:
+                for session in sessions:
+                    session.finalize()
+            await flush()
+            return
+        if kind == "CloseStream":
+            raise _Stop(CLOSE_NORMAL, "")
+        await error("bad_message", "text messages must be JSON with type KeepAlive, Finalize or CloseStream; "
+                    f"got {str(text)[:80]!r}")  # fmt: skip
+
+    def gone(message: Mapping[str, Any]) -> bool:
+        return message.get("type") == "websocket.disconnect"
+
     forwarder = asyncio.create_task(forward())
-    window_start, messages = time.monotonic(), 0
+    shutdown = asyncio.ensure_future(stopping.wait()) if stopping is not None else None
     close_code, close_reason = CLOSE_NORMAL, ""
     try:
         while True:
+            receive = asyncio.ensure_future(websocket.receive())
+            if shutdown is not None:
+                await asyncio.wait({receive, shutdown}, return_when=asyncio.FIRST_COMPLETED)
+                if not receive.done():
+                    # the server is stopping: what already reached it is still taken, then the end
+                    receive.cancel()
+                    close_code, close_reason = CLOSE_GOING_AWAY, "server shutting down"
+                    while True:
+                        try:
+                            message = await asyncio.wait_for(websocket.receive(), timeout=0.05)
+                        except (asyncio.TimeoutError, WebSocketDisconnect):
+                            break
+                        if gone(message):
+                            break
+                        await handle(message)
+                    break
             try:
-                message = await websocket.receive()
+                message = await receive
             except WebSocketDisconnect:
                 break
-            if message.get("type") == "websocket.disconnect":
+            if gone(message):
                 break
-            messages += 1
-            elapsed = time.monotonic() - window_start
-            if elapsed >= 1.0:
-                window_start, messages = time.monotonic(), 1
-            elif messages > limits.max_messages_per_second:
-                await send({"type": "Error", "variant": "rate_limit",
-                            "description": f"more than {limits.max_messages_per_second:g} messages per second"})
-                close_code, close_reason = CLOSE_POLICY, "message rate"
-                break  # fmt: skip
-            data = message.get("bytes")
-            if data is not None:
-                if len(data) > limits.max_frame_bytes:
-                    await send({"type": "Error", "variant": "frame_too_large",
-                                "description": f"a frame of {len(data)} bytes; the limit is {limits.max_frame_bytes}"})
-                    close_code, close_reason = CLOSE_TOO_BIG, "frame too large"
-                    break  # fmt: skip
-                for session, samples in zip(sessions, decoder(data)):
-                    events = worker.push(session, samples)
-                    if events:
-                        await deliver(session, events)
-                if decoder.seconds > limits.max_session_seconds:
-                    await send({"type": "Error", "variant": "session_too_long",
-                                "description": f"more than {limits.max_session_seconds:g} s of audio in one session"})
-                    close_code, close_reason = CLOSE_POLICY, "session too long"
-                    break  # fmt: skip
-                continue
-            text = message.get("text")
-            try:
-                control = json.loads(text) if text else None
-                kind = control.get("type") if isinstance(control, dict) else None
-            except ValueError:
-                kind = None
-            if kind == "KeepAlive":
-                continue
-            if kind == "Finalize":
-                with worker.engine.lock:
-                    for session in sessions:
-                        session.finalize()
-                await flush()
-                continue
-            if kind == "CloseStream":
-                break
-            await send({"type": "Error", "variant": "bad_message",
-                        "description": "text messages must be JSON with type KeepAlive, Finalize or CloseStream; "
-                        f"got {str(text)[:80]!r}"})  # fmt: skip
+            await handle(message)
+    except _Stop as stop:
+        close_code, close_reason = stop.code, stop.reason
     finally:
+        if shutdown is not None:
+            shutdown.cancel()
         # the end of the stream, however it came: decode everything that was sent, then report
         tail = decoder(b"", last=True)
         with worker.engine.lock:

@@ -42,6 +42,12 @@ class StreamingEngine:
         self.max_batch = max_batch
         self.sessions: list[StreamSession] = []
         self.lock = threading.RLock()
+        self.last_batch = 0  # windows decoded by the last step
+
+    def queued(self) -> int:
+        """How many sessions want a decoding pass now (the backlog)."""
+        with self.lock:
+            return sum(1 for s in self.sessions if s.pending() is not None)
 
     def open(self, options: StreamOptions, channel: int = 0) -> StreamSession:
         """A new session for one stream (one channel of a call)."""
@@ -64,6 +70,7 @@ class StreamingEngine:
             jobs.sort(key=lambda job: job[1] != "final")  # endpoints before interim passes
             jobs = jobs[: self.max_batch]
             windows = [(s, kind, *s.window()) for s, kind in jobs]
+        self.last_batch = len(windows)
         out: dict[StreamSession, list[Event]] = {}
         if not windows:
             return out
