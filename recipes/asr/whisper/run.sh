@@ -5,10 +5,12 @@
 #
 # Stages (icefall/ESPnet style: each can be re-run alone, and training resumes from its last checkpoint):
 #   0  data       awal prepare synthetic: real Darija (DODa) and Tamazight (Common Voice) text voiced
-#                 by espeak-ng; held-out sentences for test (never in train)
+#                 by espeak-ng; held-out sentences for test (never in train); for base_cpu also the
+#                 round-2 corpora (*-more: more text and new voices, never a dev or test sentence)
 #   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
 #                 that every training text fits the decoder and reports tokens per utterance per language
-#   2  train      python -m asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data)
+#   2  train      python -m asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
+#                 base_cpu trains two rounds: conf/base_cpu.yaml, then conf/base_cpu_round2.yaml from it
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
 #   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
 #   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
@@ -63,6 +65,14 @@ if want 0; then
         --text "$doda/ongoing__02.csv" "$doda/ongoing__03.csv" "$doda/ongoing__04.csv" --out "$data/synthetic-ary"
     "${awal[@]}" prepare synthetic --lang zgh --seed 7 --heldout 0.06 --dev 0.03 --hours "$hours_zgh" \
         --text "$text_dir/text/zgh_tifinagh_cv.txt" --out "$data/synthetic-zgh"
+    if [[ $conf == base_cpu ]]; then  # round 2: more Darija text, the rest of the Tamazight text, new voices
+        "${awal[@]}" prepare synthetic --lang ary --seed 8 --heldout 0 --dev 0 --hours 2.5 \
+            --text "$doda"/ongoing__0[5-9].csv "$doda"/ongoing__1*.csv "$doda"/ongoing__2*.csv \
+            --exclude "$data/synthetic-ary/synthetic.json" --out "$data/synthetic-ary-more"
+        "${awal[@]}" prepare synthetic --lang zgh --seed 8 --heldout 0 --dev 0 --hours 1.2 \
+            --text "$text_dir/text/zgh_tifinagh_cv.txt" \
+            --exclude "$data/synthetic-zgh/synthetic.json" --out "$data/synthetic-zgh-more"
+    fi
 fi
 
 train_manifests="[$data/synthetic-ary/train.jsonl,$data/synthetic-zgh/train.jsonl]"
@@ -80,9 +90,19 @@ if want 2; then
         "model.train_ds.manifest_filepath=$train_manifests" \
         "model.validation_ds.manifest_filepath=$dev_manifests" \
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
+    if [[ $conf == base_cpu ]]; then
+        log 2 "train, round 2: conf/base_cpu_round2.yaml from $exp/whisper-base-awal/run/hf"
+        more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
+        "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_cpu_round2 \
+            "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
+            "model.validation_ds.manifest_filepath=$dev_manifests" \
+            "exp_manager.exp_dir=$exp" "model.init_from=$exp/whisper-base-awal/run/hf" "${overrides[@]}"
+    fi
 fi
 
+# the model stages 3-5 work on: the last round's best checkpoint as a Hugging Face folder
 run_dir=$(dirname "$(ls -d "$exp"/*/*/hf 2>/dev/null | head -n 1)" 2>/dev/null || true)
+[[ -d $exp/whisper-base-awal-round2/run/hf ]] && run_dir=$exp/whisper-base-awal-round2/run
 
 if want 3; then
     log 3 "export: $run_dir/hf -> $exp/model ($quantization)"
