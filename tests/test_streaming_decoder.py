@@ -64,3 +64,27 @@ def test_silence_and_long_windows(model) -> None:
     with pytest.raises(ValueError, match="longer than 30 s"):
         decoder.decode([DecodeRequest(np.zeros(31 * 16000, dtype=np.float32), "ar")])
     assert compression_ratio("ha " * 100) > 2.4 > compression_ratio("salam 3likom, kidayr?")
+
+
+def test_windows_without_a_language_are_detected_among_their_candidates(model) -> None:
+    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.audio import load_audio
+
+    audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS[:2]]
+    decoder = BatchDecoder(model)
+    requests = [DecodeRequest(audios[0], None, ("ar", "sn")), DecodeRequest(audios[1], "sn"),
+                DecodeRequest(audios[1], None, ("ha", "sn"))]  # fmt: skip
+    hyps = decoder.decode(requests)
+    for request, hyp, audio in zip(requests, hyps, [audios[0], audios[1], audios[1]]):
+        if request.language is not None:
+            assert hyp.language == request.language
+            continue
+        # Whisper's own detection on the same audio, restricted to the candidates
+        _, _, probs = model.detect_language(audio=audio)
+        expected = max((p, tok) for tok, p in probs if tok in request.candidates)[1]
+        assert hyp.language == expected
+        # and the text is what decoding in that language gives
+        (alone,) = decoder.decode([DecodeRequest(audio, expected)])
+        assert hyp.text == alone.text
+    with pytest.raises(ValueError, match="candidates"):
+        DecodeRequest(audios[0], None)

@@ -188,3 +188,43 @@ def test_options_are_checked(engine) -> None:
         StreamOptions(endpointing_ms=5)
     with pytest.raises(InputError):
         engine.open(StreamOptions(language="xx"))
+
+
+def test_auto_language_is_detected_per_utterance(engine) -> None:
+    from asr.streaming.agreement import TimedWord
+    from asr.streaming.decoder import Hypothesis
+    from asr.streaming.session import Result, SessionLanguage, StreamOptions, StreamSession
+    from awal.text.translit import converter
+
+    to_tifinagh = converter("zgh", "Tfng")
+    session = StreamSession(StreamOptions(language="auto", endpointing_ms=300),
+                            [SessionLanguage("ary", "ar"), SessionLanguage("zgh", "sn", to_tifinagh)])  # fmt: skip
+    assert session.auto and session.language == ""
+    speech = np.concatenate([quiet(0.3), clip("zgh_000452.wav")])
+    for i in range(0, len(speech), CHUNK):
+        session.push(speech[i : i + CHUNK])
+    request, start = session.window()
+    assert request.language is None and set(request.candidates) == {"ar", "sn"}  # to be detected
+
+    def heard(*words: str) -> Hypothesis:
+        timed = tuple(TimedWord(0.3 + i * 0.5, 0.7 + i * 0.5, " " + w, 0.9) for i, w in enumerate(words))
+        return Hypothesis(" ".join(words), timed, -0.2, 0.01, 1.0, language="sn")
+
+    session.apply(heard("azul", "fell"), request, start, "interim")
+    assert session.language == "zgh" and session.window()[0].language is None  # nothing final yet
+    events = session.apply(heard("azul", "fell", "awn"), *session.window(), "interim")
+    final = [e for e in events if isinstance(e, Result) and e.is_final]
+    assert final and final[0].language == "zgh" and final[0].words[0].word.strip() == to_tifinagh("azul")
+    assert session.window()[0].language == "sn"  # words are final: the utterance's language is fixed
+    request, start = session.window()
+    session.apply(heard("azul", "fell", "awn"), request, start, "final")
+    assert session.window()[0].language is None  # the next utterance is detected again
+
+    # and through the engine, with a real model: each result says the language it was decoded in
+    live = engine.open(StreamOptions(language="auto"))
+    events = stream(engine, live, np.concatenate([quiet(0.5), clip("ary_000218.wav"), quiet(1.0, 1)]))
+    results = [e for _, e in events if isinstance(e, Result) and e.words]
+    assert results and {r.language for r in results} <= set(engine.info.languages)
+    assert len({r.language for r in results if r.is_final}) == 1  # one utterance, one language
+    live.close()
+    engine.drain()

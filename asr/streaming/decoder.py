@@ -2,11 +2,13 @@
 
 The streaming engine gathers, from every session that has new audio, a window of at most 30 s
 and decodes them together: the windows' log-mel features (faster-whisper's, zero-padded to 30 s)
-go through the encoder as one batch, the decoder runs greedily on the batch with each
-language's prompt, and CTranslate2's cross-attention alignment gives word times (the
-same computation as faster-whisper's ``word_timestamps``). Windows of different languages are
-decoded in one batch per language. Every hypothesis carries the scores the engine's guards read:
-average log-probability, no-speech probability, compression ratio.
+go through the encoder as one batch, whatever their languages; windows without a language
+(``language=auto``) get Whisper's language detection on that encoder output, restricted to the
+languages the session allows; then the decoder runs greedily, one batch per language with its
+prompt, and CTranslate2's cross-attention alignment gives word times (the same computation as
+faster-whisper's ``word_timestamps``). Every hypothesis carries the language it was decoded in
+and the scores the engine's guards read: average log-probability, no-speech probability,
+compression ratio.
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ def compression_ratio(text: str) -> float:
 
 @dataclass(frozen=True)
 class DecodeRequest:
-    """One window to decode: 16 kHz mono float32 of at most 30 s, and the Whisper language code."""
+    """One window to decode: 16 kHz mono float32 of at most 30 s, and the Whisper language code;
+    ``None`` to detect it among ``candidates`` (Whisper codes)."""
 
     audio: np.ndarray
-    language: str
+    language: str | None
+    candidates: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.language is None and not self.candidates:
+            raise ValueError("a request without a language needs candidates to detect it among")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Hypothesis:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+    language: str = ""  # the Whisper code it was decoded in (detected, for requests without one)
 
 
 class BatchDecoder:
@@ -86,21 +95,36 @@ class BatchDecoder:
 
     def decode(self, requests: Sequence[DecodeRequest]) -> list[Hypothesis]:
         """One hypothesis per request, in order."""
-        out: list[Hypothesis | None] = [None] * len(requests)
-        by_language: dict[str, list[int]] = {}
-        for i, request in enumerate(requests):
+        for request in requests:
             if len(request.audio) > 30 * SAMPLE_RATE:
                 raise ValueError(f"a window of {len(request.audio) / SAMPLE_RATE:.1f} s is longer than 30 s")
-            by_language.setdefault(request.language, []).append(i)
+        if not requests:
+            return []
+        feats, frames = zip(*(self._features(r.audio) for r in requests))
+        encoded = _Encoded(self.model, np.stack(feats))
+        languages = [r.language for r in requests]
+        unknown = [i for i, lang in enumerate(languages) if lang is None]
+        if unknown:
+            for i, scores in zip(unknown, self.model.model.detect_language(encoded.subset(unknown))):
+                allowed = set(requests[i].candidates)
+                found = [tok[2:-2] for tok, _ in scores if tok[2:-2] in allowed]  # "<|ar|>" -> "ar"
+                languages[i] = found[0] if found else requests[i].candidates[0]
+        out: list[Hypothesis | None] = [None] * len(requests)
+        by_language: dict[str, list[int]] = {}
+        for i, lang in enumerate(languages):
+            assert lang is not None
+            by_language.setdefault(lang, []).append(i)
         for language, indices in by_language.items():
-            for i, hyp in zip(indices, self._decode_language(language, [requests[i].audio for i in indices])):
+            hyps = self._decode_language(language, encoded, indices, [requests[i].audio for i in indices],
+                                         [frames[i] for i in indices])  # fmt: skip
+            for i, hyp in zip(indices, hyps):
                 out[i] = hyp
         return [h for h in out if h is not None]
 
-    def _decode_language(self, language: str, audios: list[np.ndarray]) -> list[Hypothesis]:
+    def _decode_language(self, language: str, encoded: _Encoded, indices: list[int], audios: list[np.ndarray],
+                         frames: list[int]) -> list[Hypothesis]:  # fmt: skip
         tokenizer = self._tokenizer(language)
-        feats, frames = zip(*(self._features(a) for a in audios))
-        encoder_output = self.model.encode(np.stack(feats))
+        encoder_output = encoded.subset(indices)
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         results = self.model.model.generate(
             encoder_output,
@@ -118,7 +142,7 @@ class BatchDecoder:
         if with_text:
             subset = encoder_output
             if len(with_text) != len(audios):
-                subset = self.model.encode(np.stack([feats[i] for i in with_text]))
+                subset = encoded.subset([indices[i] for i in with_text])
             aligned = self.model.model.align(
                 subset, tokenizer.sot_sequence, [tokens[i] for i in with_text], [frames[i] for i in with_text]
             )
@@ -137,8 +161,31 @@ class BatchDecoder:
             n = len(result.sequences_ids[0])
             # CTranslate2's score is the log-probability over the length; Whisper's is over length + 1
             avg = result.scores[0] * n / (n + 1) if result.scores else 0.0
-            hyps.append(Hypothesis(text, timed, float(avg), float(result.no_speech_prob), compression_ratio(text)))
+            hyps.append(Hypothesis(text, timed, float(avg), float(result.no_speech_prob), compression_ratio(text),
+                                   language))  # fmt: skip
         return hyps
+
+
+class _Encoded:
+    """The encoder's output for a batch of windows, computed once; any subset of its rows.
+
+    On the CPU the rows are sliced from one encoder call; on a GPU (whose output stays on the
+    device) a subset other than the whole batch is encoded again from its features.
+    """
+
+    def __init__(self, model: WhisperModel, features: np.ndarray) -> None:
+        self.model, self.features = model, features
+        self.output = model.encode(features)
+        self._array = np.asarray(self.output) if model.model.device == "cpu" else None
+
+    def subset(self, rows: Sequence[int]) -> Any:
+        if list(rows) == list(range(len(self.features))):
+            return self.output
+        import ctranslate2
+
+        if self._array is not None:
+            return ctranslate2.StorageView.from_array(np.ascontiguousarray(self._array[list(rows)]))
+        return self.model.encode(self.features[list(rows)])
 
 
 def _words(tokenizer: Any, text_tokens: list[int], result: Any, tokens_per_second: float) -> list[dict]:

@@ -19,7 +19,7 @@ import os
 import threading
 
 from asr.streaming.decoder import BatchDecoder
-from asr.streaming.session import Event, StreamOptions, StreamSession
+from asr.streaming.session import Event, SessionLanguage, StreamOptions, StreamSession
 from awal.languages import get_language, normalize_script
 from awal.text.translit import converter
 
@@ -50,14 +50,21 @@ class StreamingEngine:
             return sum(1 for s in self.sessions if s.pending() is not None)
 
     def open(self, options: StreamOptions, channel: int = 0) -> StreamSession:
-        """A new session for one stream (one channel of a call)."""
-        language = get_language(options.language)
-        entry = self.info.language(language.code)  # ModelInfoError names the model's languages
-        target = normalize_script(options.script) if options.script else language.default_script
-        convert = None
-        if entry.default_script and target != entry.default_script:
-            convert = converter(language.code, target)
-        session = StreamSession(options, entry.whisper_token, language.code, channel, convert)
+        """A new session for one stream (one channel of a call); ``language="auto"``: any of the
+        model's languages, detected per utterance."""
+        if options.language == "auto":
+            codes = sorted(self.info.languages)
+        else:
+            codes = [get_language(options.language).code]
+        languages: dict[str, SessionLanguage] = {}
+        for code in codes:
+            entry = self.info.language(code)  # ModelInfoError names the model's languages
+            target = normalize_script(options.script) if options.script else get_language(code).default_script
+            convert = None
+            if entry.default_script and target != entry.default_script:
+                convert = converter(code, target)
+            languages.setdefault(entry.whisper_token, SessionLanguage(code, entry.whisper_token, convert))
+        session = StreamSession(options, list(languages.values()), channel)
         with self.lock:
             self.sessions.append(session)
         return session

@@ -25,7 +25,7 @@ without bound. Audio that was pushed is always decoded before the session closes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,7 +35,7 @@ from asr.streaming.decoder import DecodeRequest, Hypothesis
 from asr.streaming.vad import SpeechGate, StreamingVad
 from awal.errors import InputError
 
-__all__ = ["Result", "SpeechStarted", "StreamOptions", "StreamSession", "UtteranceEnd"]
+__all__ = ["Result", "SessionLanguage", "SpeechStarted", "StreamOptions", "StreamSession", "UtteranceEnd"]
 
 SAMPLE_RATE = 16000
 
@@ -66,6 +66,16 @@ class StreamOptions:
             raise InputError(f"utterance_end_ms must be 1000-10000 ms, got {self.utterance_end_ms}")
         if not 0.2 <= self.step_s <= 10 or not 5 <= self.max_window_s <= 30:
             raise InputError("step_s must be 0.2-10 s and max_window_s 5-30 s")
+
+
+@dataclass(frozen=True)
+class SessionLanguage:
+    """A language a session may hear: its awal code, the Whisper token the model uses for it, and
+    the conversion from the model's training script to the output script (None: none needed)."""
+
+    code: str
+    whisper_token: str
+    convert: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,18 +133,17 @@ class _State:
 class StreamSession:
     """One stream's recognition state; the engine drives it (see the module docstring)."""
 
-    def __init__(
-        self,
-        options: StreamOptions,
-        whisper_token: str,
-        language: str,
-        channel: int = 0,
-        convert: Callable[[str], str] | None = None,
-    ) -> None:
+    def __init__(self, options: StreamOptions, languages: Sequence[SessionLanguage], channel: int = 0) -> None:
+        """``languages``: one (the stream's language), or several for ``language=auto``: each
+        utterance's language is then detected on its windows (among these only) until words
+        of it are committed, and stays fixed to the end of the utterance."""
+        if not languages:
+            raise InputError("a stream needs at least one language")
         self.options = options
-        self._convert = convert
-        self.whisper_token = whisper_token
-        self.language = language
+        self.languages = {lang.whisper_token: lang for lang in languages}
+        self.auto = len(self.languages) > 1
+        self.current: SessionLanguage | None = None if self.auto else languages[0]
+        self._language_fixed = not self.auto
         self.channel = channel
         self.vad = StreamingVad()
         self.gate = SpeechGate(options.vad_threshold, min_silence_ms=options.endpointing_ms)
@@ -225,7 +234,8 @@ class StreamSession:
         limit = int(self.options.max_window_s * SAMPLE_RATE)
         if len(audio) > limit:  # only when a final pass is already due
             audio = audio[:limit]
-        return DecodeRequest(audio, self.whisper_token), start
+        token = self.current.whisper_token if self.current is not None and self._language_fixed else None
+        return DecodeRequest(audio, token, tuple(self.languages)), start
 
     def _guarded(self, hyp: Hypothesis) -> list[TimedWord]:
         o = self.options
@@ -248,6 +258,8 @@ class StreamSession:
         s = self._s
         request_end = window_start + len(request.audio) / SAMPLE_RATE
         s.decoded_until = max(s.decoded_until, request_end)
+        if not self._language_fixed:  # language=auto: what this pass heard (its results say so)
+            self.current = self.languages.get(hyp.language, self.current or next(iter(self.languages.values())))
         words = [self._script(w.shifted(window_start)) for w in self._guarded(hyp)]
         events: list[Event] = []
         if kind == "final":
@@ -260,6 +272,7 @@ class StreamSession:
         if fresh:
             s.last_word_end = fresh[-1].end
             s.utterance_end_sent = False
+            self._language_fixed = True  # the utterance's language, once words of it are final
         if kind == "final":
             # what was asked for after the window was taken is still due (an endpoint or a
             # Finalize/close that came while this pass ran): its audio gets a final pass too
@@ -276,6 +289,8 @@ class StreamSession:
             s.speech_final_due = later_endpoint and more_speech
             s.from_finalize = later_finalize and more_speech
             s.final_due = s.speech_final_due or s.from_finalize
+            if self.auto:  # the next utterance may be in another language
+                self._language_fixed = False
             return events
         if fresh:
             end = fresh[-1].end
@@ -292,10 +307,16 @@ class StreamSession:
 
     def _script(self, word: TimedWord) -> TimedWord:
         """The word in the output script (the model writes its training script)."""
-        if self._convert is None or not word.word.strip():
+        convert = self.current.convert if self.current is not None else None
+        if convert is None or not word.word.strip():
             return word
         lead = word.word[: len(word.word) - len(word.word.lstrip())]
-        return replace(word, word=lead + self._convert(word.word.strip()))
+        return replace(word, word=lead + convert(word.word.strip()))
+
+    @property
+    def language(self) -> str:
+        """The awal code of what the session hears now ("" before ``auto`` has heard anything)."""
+        return self.current.code if self.current is not None else ""
 
     def _cut(self, at: float) -> None:
         """Drop the buffered audio before stream time ``at``."""
