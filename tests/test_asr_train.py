@@ -137,13 +137,17 @@ def test_token_plan_prompt_labels_and_training_script(tokenizer) -> None:
         assert tokenizer.convert_ids_to_tokens(inputs[:4]) == [
             "<|startoftranscript|>", lang_token, "<|transcribe|>", "<|notimestamps|>",
         ]  # fmt: skip
-        assert labels[:3] == [-100, -100, -100]  # the prompt is never a target
-        targets = [t for t in labels if t != -100]
+        # the language is a target (language identification), the task tokens are not
+        assert tokenizer.convert_ids_to_tokens(labels[:1]) == [lang_token] and labels[1:3] == [-100, -100]
+        targets = [t for t in labels[1:] if t != -100]
         assert targets[-1] == tokenizer.eos_token_id
         assert tokenizer.decode(targets[:-1]).strip() == text
         # teacher forcing: every target is the next input
         n = len(targets)
         assert inputs[4 : 4 + n - 1] == targets[:-1]
+    quiet = TokenPlan.from_config({"ary": {}}, language_id=False)
+    batch = collate([(audio, "السلام عليكم", "ary", 1.0, "k2")], tokenizer, quiet, 80)
+    assert batch.labels[0].tolist()[:3] == [-100, -100, -100]  # the whole prompt is given, never a target
 
 
 def test_token_plan_timestamps_and_refusals(tokenizer) -> None:

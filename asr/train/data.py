@@ -12,9 +12,11 @@ a :class:`WhisperBatch`:
   ``(B, n_mels, 3000)``;
 - ``decoder_input_ids`` / ``labels``: Whisper's prompt ``<|startoftranscript|><|LANG|><|transcribe|>``
   (``<|notimestamps|>`` unless timestamps are on) then the text then ``<|endoftext|>``; the labels
-  are the inputs shifted by one, with the prompt and the padding masked (``-100``) so the loss
-  covers the text and the end token only. ``LANG`` is the Whisper token of the utterance's ``lang``
-  (:class:`TokenPlan`, from the registry unless the config overrides it);
+  are the inputs shifted by one, with the padding and the task tokens masked (``-100``) so the loss
+  covers the language token (``language_id``: the decoder learns to say which of the trained
+  languages it hears, which ``language=auto`` relies on; without it fine-tuning erases Whisper's
+  language identification), the text and the end token. ``LANG`` is the Whisper token of the
+  utterance's ``lang`` (:class:`TokenPlan`, from the registry unless the config overrides it);
 - the text is first written in the language's *training script* (Tamazight: IRCAM Latin, about four
   times fewer BPE tokens than Tifinagh; see docs/models.md), through :mod:`awal.text.translit`.
 """
@@ -56,15 +58,17 @@ class TokenPlan:
         timestamps: predict ``<|0.00|> text <|t_end|>`` instead of ``<|notimestamps|> text``.
         max_label_tokens: utterances whose labels are longer are refused (Whisper's decoder has
             448 positions).
+        language_id: the language token is a target (predicted from ``<|startoftranscript|>``).
     """
 
     whisper_tokens: Mapping[str, str]
     scripts: Mapping[str, str] = field(default_factory=dict)
     timestamps: bool = False
     max_label_tokens: int = 448
+    language_id: bool = True
 
     @classmethod
-    def from_config(cls, languages: Mapping[str, Any], timestamps: bool = False) -> TokenPlan:
+    def from_config(cls, languages: Mapping[str, Any], timestamps: bool = False, language_id: bool = True) -> TokenPlan:
         """From the config's ``languages`` section: ``{ary: {whisper_token: ar, script: Arab}, ...}``;
         a missing token or script takes the registry's."""
         tokens: dict[str, str] = {}
@@ -79,7 +83,7 @@ class TokenPlan:
             scripts[language.code] = script
         if not tokens:
             raise InputError("the config lists no languages")
-        return cls(tokens, scripts, timestamps)
+        return cls(tokens, scripts, timestamps, language_id=language_id)
 
     def language_of(self, lang: str | None) -> str:
         """The config's code for an utterance's ``lang`` (a variety falls back to its family)."""
@@ -168,6 +172,8 @@ def collate(
     for row, (ids, n_prompt) in enumerate(zip(seqs, prompts)):
         inputs[row, : len(ids) - 1] = ids[:-1]
         labels[row, n_prompt - 1 : len(ids) - 1] = ids[n_prompt:]
+        if plan.language_id:
+            labels[row, 0] = ids[1]  # <|startoftranscript|> -> <|LANG|>
     return WhisperBatch(
         input_features=torch.from_numpy(features),
         decoder_input_ids=torch.from_numpy(inputs),

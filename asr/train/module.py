@@ -165,7 +165,8 @@ class WhisperFineTuner(pl.LightningModule):
         languages = _get(cfg, "languages", {})
         if OmegaConf.is_config(languages):
             languages = OmegaConf.to_container(languages, resolve=True)
-        self.plan = TokenPlan.from_config(languages, bool(_get(cfg, "timestamps", False)))
+        self.plan = TokenPlan.from_config(languages, bool(_get(cfg, "timestamps", False)),
+                                          language_id=bool(_get(cfg, "language_id", True)))  # fmt: skip
         self.profile = str(_get(cfg, "scoring_profile", "scoring"))
 
         config = self.model.config
