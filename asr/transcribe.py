@@ -135,8 +135,11 @@ class TranscribeOptions:
         script: ``arab``, ``latn`` or ``tfng`` for the output; ``None``: the language's usual script.
         word_timestamps: words with times (cross-attention alignment).
         vad: skip non-speech with Silero VAD (shipped with faster-whisper; offline).
-        batch_size: > 1 decodes that many VAD chunks of a file together (faster-whisper's
-            batched pipeline; needs ``vad``).
+        batch_size: > 1 decodes that many inputs of at most 30 s together (one encoder call,
+            greedy, the temperature ladder only for an input whose result looks degenerate),
+            and that many VAD chunks of a longer file together (faster-whisper's batched
+            pipeline; without ``vad`` a long file is decoded sequentially). 1: every input
+            through faster-whisper's sequential ``transcribe``.
         beam_size: 1 is greedy (fast on a CPU); 5 is Whisper's usual beam.
         temperatures: the fallback ladder: a segment whose output looks degenerate (compression
             ratio above ``compression_ratio_threshold``, low log-probability) is decoded again hotter.
@@ -146,7 +149,7 @@ class TranscribeOptions:
     script: str | None = None
     word_timestamps: bool = False
     vad: bool = True
-    batch_size: int = 1
+    batch_size: int = 8
     beam_size: int = 1
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4
@@ -160,8 +163,6 @@ class TranscribeOptions:
             normalize_script(self.script)  # UnknownScriptError lists the scripts
         if self.batch_size < 1 or self.beam_size < 1:
             raise InputError("batch_size and beam_size must be at least 1")
-        if self.batch_size > 1 and not self.vad:
-            raise InputError("batched decoding cuts the audio at VAD boundaries: it needs vad")
 
 
 
@@ -179,21 +180,27 @@ class Transcriber:
         self.model: WhisperModel = load_whisper(self.path, device=device, compute_type=compute_type,
                                                 cpu_threads=cpu_threads)  # fmt: skip
         self._batched: Any = None
+        self._decoder: Any = None
 
     @classmethod
     def loaded(cls, path: str, info: ModelInfo, model: WhisperModel) -> Transcriber:
         """A transcriber over a model already loaded (the server shares the streaming engine's)."""
         self = cls.__new__(cls)
-        self.path, self.info, self.model, self._batched = path, info, model, None
+        self.path, self.info, self.model, self._batched, self._decoder = path, info, model, None, None
         return self
 
     # --- languages --------------------------------------------------------------------------
 
-    def _detect(self, audio: np.ndarray) -> tuple[str, float]:
-        """(awal code, probability) among the model's languages."""
+    def _codes_by_token(self) -> dict[str, str]:
+        """Whisper token -> awal code, for the model's languages (one code per token: the first)."""
         by_token: dict[str, str] = {}
         for code, entry in sorted(self.info.languages.items()):
-            by_token.setdefault(entry.whisper_token, code)  # one awal code per token: the first
+            by_token.setdefault(entry.whisper_token, code)
+        return by_token
+
+    def _detect(self, audio: np.ndarray) -> tuple[str, float]:
+        """(awal code, probability) among the model's languages."""
+        by_token = self._codes_by_token()
         _, _, probs = self.model.detect_language(audio=audio)
         scored = [(p, by_token[tok]) for tok, p in probs if tok in by_token]
         if not scored:
@@ -235,7 +242,7 @@ class Transcriber:
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,  # a hallucination must not feed the next window
         )
-        if options.batch_size > 1:
+        if options.batch_size > 1 and options.vad:
             if self._batched is None:
                 from faster_whisper import BatchedInferencePipeline
 
@@ -271,6 +278,71 @@ class Transcriber:
                 )
 
         return convert(), lang, prob
+
+    def short_batch(self, batch: list[tuple[_Input, np.ndarray]], options: TranscribeOptions) -> list[Transcript]:
+        """Inputs of at most 30 s decoded together (the streaming engine's :class:`BatchDecoder`:
+        one encoder call for all, language detection on its output for ``auto``, greedy). An
+        input whose result looks degenerate (compression ratio, log-probability) is decoded again
+        alone with the temperature ladder; one the VAD finds no speech in has no segments."""
+        from asr.streaming.decoder import BatchDecoder, DecodeRequest
+
+        if self._decoder is None:
+            self._decoder = BatchDecoder(self.model)
+        by_token = self._codes_by_token()
+        todo: list[tuple[_Input, np.ndarray, str | None]] = []
+        out: dict[int, Transcript] = {}
+        for index, (item, audio) in enumerate(batch):
+            lang = item.language if options.language == "auto" and item.language else options.language
+            code = None if lang == "auto" else get_language(lang).code
+            if options.vad and not _has_speech(audio):
+                out[index] = Transcript(item.path, (), code or "", 0.0, round(len(audio) / SAMPLE_RATE, 3))
+                continue
+            todo.append((item, audio, code))
+        requests = [DecodeRequest(audio, self.info.whisper_token(code) if code else None, tuple(by_token))
+                    for _, audio, code in todo]  # fmt: skip
+        hyps = self._decoder.decode(requests, word_times=options.word_timestamps) if requests else []
+        pending = iter(i for i in range(len(batch)) if i not in out)
+        for (item, audio, code), hyp in zip(todo, hyps):
+            index = next(pending)
+            silent = hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
+            degenerate = hyp.compression_ratio > options.compression_ratio_threshold or (
+                hyp.avg_logprob < options.log_prob_threshold and not silent
+            )
+            if degenerate and len(options.temperatures) > 1:
+                out[index] = _one(self, item, replace(options, language=code or options.language), audio)
+                continue
+            lang = code or by_token[hyp.language]
+            out[index] = self._short_transcript(item.path, audio, hyp, lang, options, silent)
+        return [out[i] for i in range(len(batch))]
+
+    def _short_transcript(self, path: str, audio: np.ndarray, hyp: Any, lang: str, options: TranscribeOptions,
+                          silent: bool) -> Transcript:  # fmt: skip
+        duration = round(len(audio) / SAMPLE_RATE, 3)
+        if silent or not hyp.text.strip():
+            return Transcript(path, (), lang, hyp.language_probability, duration)
+        target = self._output_script(lang, options.script)
+        words = tuple(Word(w.start, w.end, self._converted(w.word.strip(), lang, target), w.probability)
+                      for w in hyp.words)  # fmt: skip
+        segment = Segment(
+            id=0,
+            start=words[0].start if words else 0.0,
+            end=words[-1].end if words else duration,
+            text=self._converted(hyp.text.strip(), lang, target),
+            language=lang,
+            script=target,
+            words=words,
+            avg_logprob=round(hyp.avg_logprob, 4),
+            no_speech_prob=round(hyp.no_speech_prob, 4),
+            compression_ratio=round(hyp.compression_ratio, 3),
+        )
+        return Transcript(path, (segment,), lang, hyp.language_probability, duration)
+
+
+def _has_speech(audio: np.ndarray) -> bool:
+    """Whether Silero VAD (faster-whisper's, its default options) finds any speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    return bool(get_speech_timestamps(audio, VadOptions()))
 
 
 def _load(path: str, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
@@ -343,21 +415,49 @@ def transcribe_files(
         from tqdm import tqdm
 
         bar = tqdm(total=len(inputs), unit="file", desc="transcribing", leave=False)
-    try:
-        for item in inputs:
-            yield _one(engine, item, options)
+    batching = options.batch_size > 1 and options.beam_size == 1
+    short: list[tuple[_Input, np.ndarray]] = []  # inputs of at most 30 s waiting for a batch
+
+    def flush() -> Iterator[Transcript]:
+        try:
+            done = engine.short_batch(short, options)
+        except (RuntimeError, ValueError):  # the batch failed: each input on its own, reported
+            done = [_one(engine, item, options, audio) for item, audio in short]
+        short.clear()
+        for transcript in done:
+            yield transcript
             if bar is not None:
                 bar.update(1)
+
+    try:
+        for item in inputs:
+            audio = None
+            if batching:
+                try:
+                    audio = _load(item.audio, item.offset, item.duration)
+                except InputError:
+                    audio = None  # _one reports it, in its place
+                if audio is not None and 0 < len(audio) <= 30 * SAMPLE_RATE:
+                    short.append((item, audio))
+                    if len(short) >= options.batch_size:
+                        yield from flush()
+                    continue
+            yield from flush()  # what came before, in order
+            yield _one(engine, item, options, audio)
+            if bar is not None:
+                bar.update(1)
+        yield from flush()
     finally:
         if bar is not None:
             bar.close()
 
 
-def _one(engine: Transcriber, item: _Input, options: TranscribeOptions) -> Transcript:
-    try:
-        audio = _load(item.audio, item.offset, item.duration)
-    except InputError as exc:
-        return Transcript(item.path, error=str(exc))
+def _one(engine: Transcriber, item: _Input, options: TranscribeOptions, audio: np.ndarray | None = None) -> Transcript:
+    if audio is None:
+        try:
+            audio = _load(item.audio, item.offset, item.duration)
+        except InputError as exc:
+            return Transcript(item.path, error=str(exc))
     duration = round(len(audio) / SAMPLE_RATE, 3)
     if len(audio) == 0:
         return Transcript(item.path, duration=duration, error=f"{item.audio}: no audio")

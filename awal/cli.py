@@ -442,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--script", type=str.lower, choices=("arab", "latn", "tfng"), help="output script")
     p.add_argument("--format", default="txt", choices=("txt", "json", "jsonl", "srt", "vtt"))
     p.add_argument("--output-dir", help="write one file per input (jsonl: transcripts.jsonl); re-runs skip done ones")
-    p.add_argument("--batch-size", type=int, default=1, help="VAD chunks decoded together (GPU: 8-16)")
+    p.add_argument("--batch-size", type=int, default=8,
+                   help="inputs of <=30 s, or VAD chunks of a longer one, decoded together (default 8; "
+                        "1: one by one with faster-whisper's transcribe)")  # fmt: skip
     p.add_argument("--beam-size", type=int, default=1, help="1: greedy (default); 5: Whisper's beam")
     p.add_argument("--word-timestamps", action="store_true", help="words with start and end times")
     p.add_argument("--vad", action=argparse.BooleanOptionalAction, default=True, help="skip non-speech (Silero)")

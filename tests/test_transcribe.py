@@ -72,8 +72,8 @@ def test_options_are_checked() -> None:
         TranscribeOptions(language="xx")
     with pytest.raises(InputError, match="script"):
         TranscribeOptions(script="cyrl")
-    with pytest.raises(InputError, match="vad"):
-        TranscribeOptions(batch_size=4, vad=False)
+    with pytest.raises(InputError, match="batch_size"):
+        TranscribeOptions(batch_size=0)
 
 
 def test_a_corrupt_file_is_reported_and_the_rest_go_on(audio_dir: Path, tiny_model: Path) -> None:
@@ -145,3 +145,40 @@ def test_bundled_model_scripts_and_language_detection() -> None:
     assert all("LATIN" in unicodedata.name(ch) for ch in latn.text if ch.isalpha())  # the model's own
     (auto,) = transcribe_files([str(SAMPLES / "ary_000533.wav")], engine, TranscribeOptions(vad=False))
     assert auto.language in ("ary", "zgh") and 0 < (auto.language_probability or 0) <= 1
+
+
+@pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
+                    reason="the bundled model is not in this checkout")  # fmt: skip
+def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
+    """Batched short inputs (one encoder call) keep the order, report a broken file in its place,
+    leave silence empty, and are as accurate as faster-whisper's own transcribe one by one."""
+    import soundfile as sf
+
+    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.manifest import read_manifest
+    from awal.scoring import score
+
+    engine = Transcriber()
+    records = list(read_manifest(SAMPLES / "heldout.jsonl"))
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    sf.write(tmp_path / "silence.wav", np.zeros(16000 * 2, np.float32), 16000)
+    paths = [r.audio_filepath for r in records[:3]] + [str(tmp_path / "broken.wav"), str(tmp_path / "silence.wav")]
+    paths += [r.audio_filepath for r in records[3:]]
+    batched = list(transcribe_files(paths, engine, TranscribeOptions(language="auto", batch_size=4,
+                                                                    word_timestamps=True)))  # fmt: skip
+    assert [r.path for r in batched] == paths
+    assert batched[3].error and "broken.wav" in batched[3].error and not batched[4].segments
+    speech = batched[:3] + batched[5:]
+    for result in speech:
+        assert result.error is None and result.segments
+        words = [w for s in result.segments for w in s.words]
+        assert words and all(0 <= w.start <= w.end <= result.duration for w in words)
+    one_by_one = list(transcribe_files([r.audio_filepath for r in records], engine,
+                                       TranscribeOptions(language="auto", batch_size=1)))  # fmt: skip
+    for lang in ("ary", "zgh"):
+        mine = [(r, t) for r, t in zip(records, speech) if r.lang == lang]
+        theirs = [(r, t) for r, t in zip(records, one_by_one) if r.lang == lang]
+        refs = [r.text for r, _ in mine]
+        cer_batched = score(refs, [t.text for _, t in mine], lang).cer
+        cer_single = score(refs, [t.text for _, t in theirs], lang).cer
+        assert cer_batched <= cer_single + 0.05, (lang, cer_batched, cer_single)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class Hypothesis:
     no_speech_prob: float
     compression_ratio: float
     language: str = ""  # the Whisper code it was decoded in (detected, for requests without one)
+    language_probability: float = 1.0  # of that detection, among the candidates (1.0 when given)
 
 
 class BatchDecoder:
@@ -93,8 +94,9 @@ class BatchDecoder:
         out[:, :frames] = features[:, :frames]
         return out, frames
 
-    def decode(self, requests: Sequence[DecodeRequest]) -> list[Hypothesis]:
-        """One hypothesis per request, in order."""
+    def decode(self, requests: Sequence[DecodeRequest], word_times: bool = True) -> list[Hypothesis]:
+        """One hypothesis per request, in order; ``word_times=False`` skips the alignment (the
+        hypotheses then have no words)."""
         for request in requests:
             if len(request.audio) > 30 * SAMPLE_RATE:
                 raise ValueError(f"a window of {len(request.audio) / SAMPLE_RATE:.1f} s is longer than 30 s")
@@ -103,12 +105,15 @@ class BatchDecoder:
         feats, frames = zip(*(self._features(r.audio) for r in requests))
         encoded = _Encoded(self.model, np.stack(feats))
         languages = [r.language for r in requests]
+        confidence = [1.0] * len(requests)
         unknown = [i for i, lang in enumerate(languages) if lang is None]
         if unknown:
             for i, scores in zip(unknown, self.model.model.detect_language(encoded.subset(unknown))):
                 allowed = set(requests[i].candidates)
-                found = [tok[2:-2] for tok, _ in scores if tok[2:-2] in allowed]  # "<|ar|>" -> "ar"
-                languages[i] = found[0] if found else requests[i].candidates[0]
+                found = [(tok[2:-2], p) for tok, p in scores if tok[2:-2] in allowed]  # "<|ar|>" -> "ar"
+                languages[i] = found[0][0] if found else requests[i].candidates[0]
+                total = sum(p for _, p in found)
+                confidence[i] = round(found[0][1] / total, 4) if found and total > 0 else 0.0
         out: list[Hypothesis | None] = [None] * len(requests)
         by_language: dict[str, list[int]] = {}
         for i, lang in enumerate(languages):
@@ -116,13 +121,13 @@ class BatchDecoder:
             by_language.setdefault(lang, []).append(i)
         for language, indices in by_language.items():
             hyps = self._decode_language(language, encoded, indices, [requests[i].audio for i in indices],
-                                         [frames[i] for i in indices])  # fmt: skip
+                                         [frames[i] for i in indices], word_times)  # fmt: skip
             for i, hyp in zip(indices, hyps):
-                out[i] = hyp
+                out[i] = replace(hyp, language_probability=confidence[i])
         return [h for h in out if h is not None]
 
     def _decode_language(self, language: str, encoded: _Encoded, indices: list[int], audios: list[np.ndarray],
-                         frames: list[int]) -> list[Hypothesis]:  # fmt: skip
+                         frames: list[int], word_times: bool = True) -> list[Hypothesis]:  # fmt: skip
         tokenizer = self._tokenizer(language)
         encoder_output = encoded.subset(indices)
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -137,7 +142,7 @@ class BatchDecoder:
             suppress_tokens=self.suppress,
         )
         tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
-        with_text = [i for i, t in enumerate(tokens) if t]
+        with_text = [i for i, t in enumerate(tokens) if t] if word_times else []
         words: dict[int, list[dict]] = {}
         if with_text:
             subset = encoder_output
