@@ -129,6 +129,22 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             if r:
                 wer, cer = _pct(r.get("wer")), _pct(r.get("cer"))
                 lines.append(f"| {lang} | {name} | {wer} | {cer} | {r.get('utterances')} |")
+    packed = sorted(k for k in ours if k.endswith("_packed"))
+    if packed:
+        lines += [
+            "",
+            "Several sentences in one window (packed test sets: 2-4 held-out sentences joined by pauses, "
+            "`python -m data_manifests.pack`; a model that stops after the first sentence fails these):",
+            "",
+            "| test set | model | WER | CER | utterances |",
+            "|---|---|---|---|---|",
+        ]
+        for key in packed:
+            for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
+                r = results.get(key)
+                if r:
+                    lines.append(f"| {key} | {name} | {_pct(r.get('wer'))} | {_pct(r.get('cer'))} | "
+                                 f"{r.get('utterances')} |")  # fmt: skip
     lines += ["", "Scoring profile `scoring` (awal.scoring); hypotheses are written in the reference's script."]
     if training:
         best = training.get("best", {})

@@ -73,6 +73,16 @@ if want 0; then
             --text "$text_dir/text/zgh_tifinagh_cv.txt" \
             --exclude "$data/synthetic-zgh/synthetic.json" --out "$data/synthetic-zgh-more"
     fi
+    # packs: 2-4 utterances joined in one window, so the model goes on after the first sentence;
+    # packed test sets measure exactly that
+    for lang in ary zgh; do
+        sources=("$data/synthetic-$lang/train.jsonl")
+        [[ -f $data/synthetic-$lang-more/train.jsonl ]] && sources+=("$data/synthetic-$lang-more/train.jsonl")
+        count=$([[ $lang == ary ]] && echo 600 || echo 400)
+        "$py" -m data_manifests.pack "${sources[@]}" --out "$data/packed-$lang" --count "$count"
+        "$py" -m data_manifests.pack "$data/synthetic-$lang/test.jsonl" --out "$data/packed-$lang" --name test \
+            --count 30 --seed 1
+    done
 fi
 
 train_manifests="[$data/synthetic-ary/train.jsonl,$data/synthetic-zgh/train.jsonl]"
@@ -93,6 +103,7 @@ if want 2; then
     if [[ $conf == base_cpu ]]; then
         log 2 "train, round 2: conf/base_cpu_round2.yaml from $exp/whisper-base-awal/run/hf"
         more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
+        more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
         "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_cpu_round2 \
             "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
             "model.validation_ds.manifest_filepath=$dev_manifests" \
@@ -113,14 +124,16 @@ fi
 if want 4; then
     log 4 "evaluate: held-out test sets, exported model and untouched whisper-base"
     mkdir -p "$exp/eval"
-    for lang in ary zgh; do
+    for lang in ary zgh ary_packed zgh_packed; do  # *_packed: 2-4 held-out sentences in one window
+        [[ $lang == *_packed ]] && test_set=$data/packed-${lang%_packed}/test.jsonl || test_set=$data/synthetic-$lang/test.jsonl
+        [[ -f $test_set ]] || continue
         for model in "$exp/model" whisper-base; do
             name=$([[ $model == whisper-base ]] && echo whisper-base || echo model)
             if [[ $name == whisper-base && -s $exp/eval/$name-$lang.json ]]; then  # the base does not change
                 "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
                 continue
             fi
-            "${awal[@]}" eval asr --model "$model" --manifest "$data/synthetic-$lang/test.jsonl" \
+            "${awal[@]}" eval asr --model "$model" --manifest "$test_set" \
                 --details "$exp/eval/$name-$lang.jsonl" > "$exp/eval/$name-$lang.json"
             "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
         done
