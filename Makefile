@@ -6,7 +6,7 @@ VENV := .venv/bin
 TEST_EXTRAS := train,dev
 export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
 
-.PHONY: setup setup-dev setup-full run test lint bench clean
+.PHONY: setup setup-dev setup-full run test lint bench bench-asr clean
 
 # What the main job needs: faster-whisper and the bundled models (the serve extra).
 setup:
@@ -30,10 +30,17 @@ lint: setup-full
 	$(VENV)/mypy
 	$(VENV)/mypy bench/text.py
 	$(VENV)/mypy bench/prepare.py
+	$(VENV)/mypy bench/batch.py
+	$(VENV)/mypy bench/streaming.py
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data
 	$(VENV)/python bench/prepare.py ../shared/data
+
+# ASR serving (minutes each; needs the train extra for the transformers row)
+bench-asr: setup-full
+	$(VENV)/python bench/batch.py ../shared/data
+	$(VENV)/python bench/streaming.py ../shared/data
 
 clean:
 	rm -rf .venv .cache .pytest_cache .hypothesis .mypy_cache .ruff_cache
