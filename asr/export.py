@@ -17,8 +17,13 @@ into a CTranslate2 model folder that faster-whisper loads offline::
     {"format": 1, "kind": "asr", "engine": "ctranslate2-whisper", "quantization": "int8",
      "languages": {"ary": {"whisper_token": "ar", "scripts": ["Arab", "Latn"], "default_script": "Arab"},
                    "zgh": {"whisper_token": "sn", ...}, ...},
-     "training_text_profile": "scoring", "data": {...} | null, "metrics": {...} | null,
+     "training_text_profile": "scoring", "encoder_context": {"bucket_s": 5.0, "share": 0.5} | null,
+     "data": {...} | null, "metrics": {...} | null,
      "source": "/abs/path/of/the/checkpoint", "awal_version": "0.1.0"}
+
+``encoder_context``: the model was also trained on short encoder inputs (a share of its
+utterances; :func:`asr.features.context_frames`), so the streaming engine and batched
+transcription may encode short windows short; null: 30 s only, as faster-whisper does.
 
 Whisper has no Darija or Tamazight token: a model is trained with an existing token per
 language (the registry's :attr:`awal.languages.Language.whisper_token` by default), and that
@@ -147,6 +152,9 @@ class ModelInfo:
             the model was trained with.
         quantization, training_text_profile, data, metrics, source, awal_version, engine: the
             ``awal.json`` fields (``None`` when absent).
+        context_bucket_s: ``encoder_context.bucket_s`` of ``awal.json``: the model was trained
+            with short encoder contexts of this granularity as well as 30 s
+            (:func:`asr.features.context_frames`); ``None``: 30 s only.
     """
 
     path: str
@@ -159,6 +167,7 @@ class ModelInfo:
     source: str | None = None
     awal_version: str | None = None
     engine: str = ENGINE
+    context_bucket_s: float | None = None  # trained with short encoder contexts too (asr.features)
 
     def language(self, lang: str) -> ModelLanguage:
         """The entry of ``lang``; a variety missing from the model uses its family's (``shi`` -> ``zgh``).
@@ -319,7 +328,19 @@ def read_awal_json(model_dir: str | os.PathLike[str]) -> ModelInfo:
         source=text("source"),
         awal_version=text("awal_version"),
         engine=text("engine") or ENGINE,
+        context_bucket_s=_context_bucket(data.get("encoder_context")),
     )
+
+
+def _context_bucket(value: Any) -> float | None:
+    """``bucket_s`` of an ``encoder_context`` entry (awal.json, or a training config) used for a
+    share of the training; None when absent or unused."""
+    if not isinstance(value, Mapping):
+        return None
+    bucket, share = value.get("bucket_s"), value.get("share", 1.0)
+    if isinstance(bucket, (int, float)) and bucket > 0 and isinstance(share, (int, float)) and share > 0:
+        return float(bucket)
+    return None
 
 
 def whisper_token_for(model_dir: str | os.PathLike[str], lang: str) -> str:
@@ -472,6 +493,16 @@ def _replace_folder(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _trained_context(training: Mapping[str, Any]) -> dict[str, float] | None:
+    """The training config's ``model.encoder_context``, when short contexts were trained."""
+    model_cfg = (training.get("config") or {}).get("model") or {}
+    context = model_cfg.get("encoder_context") if isinstance(model_cfg, Mapping) else None
+    bucket = _context_bucket(context)
+    if bucket is None or not isinstance(context, Mapping):
+        return None
+    return {"bucket_s": bucket, "share": float(context.get("share", 1.0))}
+
+
 def export_asr(
     checkpoint: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -581,6 +612,7 @@ def export_asr(
                 "quantization": quantization,
                 "languages": {code: entry.to_dict() for code, entry in entries.items()},
                 "training_text_profile": profile,
+                "encoder_context": _trained_context(training),
                 "data": data,
                 "metrics": scores,
                 "source": str(source.resolve()),

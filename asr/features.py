@@ -8,6 +8,16 @@ the log-mel of silence (about -0.5 after normalization), not 0.0. Measured on th
 (DESIGN.md), training on one and serving with the other cost accuracy. The training code
 therefore computes its input with :func:`serving_features`, which uses faster-whisper's
 own feature extractor and padding. numpy only: no torch.
+
+**Encoder context.** faster-whisper always gives the encoder 30 s (3000 frames), whatever the
+audio's length, and the encoder's cost grows faster than linearly with it: on this project's CPU
+a 10-s input encodes about 7x faster than 30 s. CTranslate2 accepts shorter inputs, but a model
+trained on 30-s contexts loses accuracy on short ones. A model trained with
+``encoder_context.bucket_s`` (the ASR recipe's ``model.encoder_context``) has learned both: each
+input of a short-context pass is the audio's frames plus 0.5 s, rounded up to a multiple of
+``bucket_s`` seconds (:func:`context_frames`), so that windows of similar length share one
+encoder batch; its ``awal.json`` says so, and the streaming engine and batched transcription
+then encode short windows short.
 """
 
 from __future__ import annotations
@@ -18,11 +28,27 @@ import numpy as np
 
 from awal.errors import InputError
 
-__all__ = ["CHUNK_SECONDS", "N_FRAMES", "SAMPLE_RATE", "serving_features"]
+__all__ = ["CHUNK_SECONDS", "N_FRAMES", "SAMPLE_RATE", "context_frames", "serving_features"]
 
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 30
 N_FRAMES = 3000  # 30 s at a 10 ms hop
+HOP = 160  # samples per frame
+#: Frames of padding a short context keeps after the audio (0.5 s).
+CONTEXT_MARGIN = 50
+
+
+def context_frames(n_samples: int, bucket_s: float | None) -> int:
+    """The encoder input length for ``n_samples`` of 16 kHz audio: 3000 (30 s, faster-whisper's)
+    without ``bucket_s``; else the audio's frames plus 0.5 s, rounded up to ``bucket_s`` seconds,
+    at most 3000."""
+    if not bucket_s:
+        return N_FRAMES
+    step = int(round(bucket_s * 100))
+    if step <= 0:
+        raise InputError(f"bucket_s must be positive, got {bucket_s}")
+    content = n_samples // HOP + CONTEXT_MARGIN
+    return min(N_FRAMES, -(-content // step) * step)
 
 
 @lru_cache(maxsize=4)
@@ -32,9 +58,10 @@ def _extractor(n_mels: int):
     return FeatureExtractor(feature_size=n_mels)
 
 
-def serving_features(audio: np.ndarray, n_mels: int = 80) -> np.ndarray:
-    """``(n_mels, 3000)`` float32 features of one utterance of at most 30 s at 16 kHz, as
-    faster-whisper's ``transcribe`` gives them to the encoder for its first window.
+def serving_features(audio: np.ndarray, n_mels: int = 80, frames: int = N_FRAMES) -> np.ndarray:
+    """``(n_mels, frames)`` float32 features of one utterance of at most 30 s at 16 kHz, as
+    faster-whisper's ``transcribe`` gives them to the encoder for its first window (3000 frames),
+    or cut to a short context (:func:`context_frames`): the same values, fewer padding frames.
 
     Raises:
         InputError: the audio is not 1-D or is longer than 30 s.
@@ -44,7 +71,7 @@ def serving_features(audio: np.ndarray, n_mels: int = 80) -> np.ndarray:
     if len(audio) > CHUNK_SECONDS * SAMPLE_RATE:
         raise InputError(f"{len(audio) / SAMPLE_RATE:.2f} s is longer than one {CHUNK_SECONDS} s window")
     features = _extractor(n_mels)(audio.astype(np.float32, copy=False))
-    content = features[:, : min(N_FRAMES, features.shape[-1] - 1)]  # faster-whisper's content_frames
-    out = np.zeros((n_mels, N_FRAMES), dtype=np.float32)
+    content = features[:, : min(frames, features.shape[-1] - 1)]  # faster-whisper's content_frames
+    out = np.zeros((n_mels, frames), dtype=np.float32)
     out[:, : content.shape[-1]] = content
     return out

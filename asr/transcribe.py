@@ -287,7 +287,7 @@ class Transcriber:
         from asr.streaming.decoder import BatchDecoder, DecodeRequest
 
         if self._decoder is None:
-            self._decoder = BatchDecoder(self.model)
+            self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
         by_token = self._codes_by_token()
         todo: list[tuple[_Input, np.ndarray, str | None]] = []
         out: dict[int, Transcript] = {}
@@ -325,8 +325,8 @@ class Transcriber:
                       for w in hyp.words)  # fmt: skip
         segment = Segment(
             id=0,
-            start=words[0].start if words else 0.0,
-            end=words[-1].end if words else duration,
+            start=min(w.start for w in words) if words else 0.0,
+            end=max(w.end for w in words) if words else duration,
             text=self._converted(hyp.text.strip(), lang, target),
             language=lang,
             script=target,

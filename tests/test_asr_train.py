@@ -216,6 +216,56 @@ def test_encoder_cache_gives_the_same_loss_and_is_reused(tmp_path: Path, corpus:
     assert not any(p.requires_grad for p in cached.model.model.encoder.parameters())
 
 
+def test_short_encoder_contexts_train_apart_and_cache_under_their_own_keys(
+    tmp_path: Path, corpus: dict[str, Path], tokenizer
+) -> None:
+    """``encoder_context``: a share of the utterances (always the same ones) is encoded with a short
+    input; a batch with both lengths is decoded in groups, and gives the loss of its parts."""
+    import torch
+
+    from asr.features import context_frames
+    from asr.train.data import EncoderContext, WhisperBatches, make_dataloader
+    from asr.train.module import WhisperFineTuner
+
+    context = {"bucket_s": 2.0, "share": 0.5}
+    cached = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path / "cache"),
+                                          spec_augment={"enabled": False}, encoder_context=context))  # fmt: skip
+    assert cached.context == EncoderContext(2.0, 0.5)
+    dataset = WhisperBatches(cached.tokenizer, cached.plan, context=cached.context)
+    loader = make_dataloader({"manifest_filepath": str(corpus["ary"] / "train.jsonl"), "batch_size": 8,
+                              "shuffle": False, "force_finite": True}, dataset)  # fmt: skip
+    batch = next(b for b in loader if len(set(b.frames)) > 1)  # short and full contexts together
+    assert set(batch.frames) - {3000} and 3000 in batch.frames
+    keys = [f"utt-{i}" for i in range(400)]
+    short = [k for k in keys if cached.context.frames(k, 16000 * 3) < 3000]
+    assert short == [k for k in keys if cached.context.frames(k, 16000 * 3) < 3000]  # the same ones, always
+    assert 150 < len(short) < 250 and {cached.context.frames(k, 16000 * 3) for k in short} == {400}
+    assert {EncoderContext().frames(k, 16000) for k in keys} == {3000}
+    cached.eval()
+    with torch.no_grad():
+        whole, groups = cached._loss(batch)
+        again, _ = cached._loss(batch)
+    assert len(groups) == len(set(batch.frames)) and sorted(i for rows, _ in groups for i in rows) == list(range(8))
+    for rows, hidden in groups:
+        assert hidden.shape[1] == batch.frames[rows[0]] // 2  # the encoder halves the frames
+    names = {p.stem.split("@")[-1] for p in (tmp_path / "cache").rglob("*.npy") if "@" in p.stem}
+    assert names == {str(n) for n in set(batch.frames) - {3000}}  # short outputs under their own keys
+    assert float(again) == pytest.approx(float(whole), abs=1e-6)
+    # the batch's loss is the token-weighted mean of its groups' losses, each decoded alone
+    parts = []
+    for rows, _ in groups:
+        sub = type(batch)(batch.input_features[rows], batch.decoder_input_ids[rows], batch.labels[rows],
+                          [batch.prompt_lengths[i] for i in rows], [batch.keys[i] for i in rows],
+                          [batch.langs[i] for i in rows], [batch.texts[i] for i in rows],
+                          [batch.frames[i] for i in rows])  # fmt: skip
+        with torch.no_grad():
+            loss, _ = cached._loss(sub)
+        parts.append((float(loss), int((sub.labels != -100).sum())))
+    weighted = sum(loss * n for loss, n in parts) / sum(n for _, n in parts)
+    assert float(whole) == pytest.approx(weighted, rel=1e-5)
+    assert context_frames(16000 * 3, 2.0) == 400 and context_frames(16000 * 29, 2.0) == 3000
+
+
 def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
     from asr.train.module import WhisperFineTuner
 
@@ -267,6 +317,7 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
     assert info.language("zgh").scripts[0] == "Latn" and "Tfng" in info.language("zgh").scripts
     assert info.whisper_token("ary") == "ar" and info.language("ary").default_script == "Arab"
     assert info.data and info.data["global_step"] == 24
+    assert info.context_bucket_s is None  # the smoke config trains 30-s contexts only
 
     model = WhisperModel(str(out), device="cpu", compute_type="int8")
     record = json.loads((corpus["zgh"] / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])

@@ -173,6 +173,48 @@ def test_tiny_export_float32_custom_tokens_and_missing_preprocessor(tiny, clip, 
     assert isinstance(segments, list) and result.language == "fr"
 
 
+def test_a_short_encoder_context_trains_on_what_ctranslate2_serves(tiny, clip, tmp_path):
+    """Training's encoder pass (asr.train.module.whisper_encode) and CTranslate2's give the same
+    output for a short context as for 30 s; a model exported from a short-context training run
+    says so in awal.json, and the batch decoder then encodes each window short."""
+    import ctranslate2
+    import torch
+    from faster_whisper import WhisperModel
+
+    from asr.export import export_asr, read_awal_json
+    from asr.features import context_frames, serving_features
+    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from asr.train.module import load_whisper_hf, whisper_encode
+
+    training = {"languages": {"ary": {"whisper_token": "ar", "script": "Arab"}},
+                "config": {"model": {"encoder_context": {"bucket_s": 2.0, "share": 0.5}}}}  # fmt: skip
+    checkpoint = tmp_path / "ckpt"
+    shutil.copytree(tiny, checkpoint)
+    (checkpoint / "awal_training.json").write_text(json.dumps(training), encoding="utf-8")
+    out = export_asr(checkpoint, tmp_path / "tiny-f32", quantization="float32")
+    assert read_awal_json(out).context_bucket_s == 2.0
+    assert json.loads((out / "awal.json").read_text())["encoder_context"] == {"bucket_s": 2.0, "share": 0.5}
+
+    hf, _ = load_whisper_hf(str(tiny))
+    hf.eval()
+    ct2 = ctranslate2.models.Whisper(str(out), device="cpu", compute_type="float32")
+    for frames in (context_frames(len(clip), 2.0), 3000):
+        features = serving_features(clip, 80, frames)
+        with torch.no_grad():
+            ours = whisper_encode(hf.model.encoder, torch.from_numpy(features[None])).numpy()
+        theirs = np.asarray(ct2.encode(ctranslate2.StorageView.from_array(features[None])))
+        assert ours.shape == theirs.shape == (1, frames // 2, hf.config.d_model)
+        assert np.abs(ours - theirs).max() < 1e-3
+    assert context_frames(len(clip), 2.0) < 3000
+
+    decoder = BatchDecoder(WhisperModel(str(out), device="cpu", compute_type="float32"), context_bucket_s=2.0)
+    short, long = clip[: SR * 2], np.concatenate([clip, clip])
+    assert decoder._features(short)[0].shape[-1] == context_frames(len(short), 2.0)
+    hyps = decoder.decode([DecodeRequest(long, "ar"), DecodeRequest(short, "ar"), DecodeRequest(clip, "ar")])
+    alone = [decoder.decode([DecodeRequest(a, "ar")])[0] for a in (long, short, clip)]
+    assert [h.text for h in hyps] == [h.text for h in alone]  # grouped by input length, in order
+
+
 # --- (b) whisper-base through the export ------------------------------------------------------
 
 

@@ -67,12 +67,16 @@ class Hypothesis:
 class BatchDecoder:
     """Batched greedy decoding with word times over a loaded faster-whisper model."""
 
-    def __init__(self, model: WhisperModel, max_new_tokens: int = 128) -> None:
+    def __init__(self, model: WhisperModel, max_new_tokens: int = 128, context_bucket_s: float | None = None) -> None:
+        """``context_bucket_s``: encode each window with a short context of this granularity
+        (:func:`asr.features.context_frames`), for a model trained so (its ``awal.json``
+        ``encoder_context``); None: 30 s, as faster-whisper does."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
         self.model = model
         self.max_new_tokens = max_new_tokens
+        self.context_bucket_s = context_bucket_s
         self._tokenizer_class = Tokenizer
         self._tokenizers: dict[str, Any] = {}
         base = self._tokenizer("en" if "en" in model.supported_languages else model.supported_languages[0])
@@ -88,9 +92,14 @@ class BatchDecoder:
         return self._tokenizers[language]
 
     def _features(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
+        """(the encoder's input, its content frames): faster-whisper's features, zero-padded to
+        30 s, or to the window's short context."""
+        from asr.features import context_frames
+
+        width = context_frames(len(audio), self.context_bucket_s)
         features = self.model.feature_extractor(np.asarray(audio, dtype=np.float32))
-        frames = min(N_FRAMES, max(features.shape[-1] - 1, 0))
-        out = np.zeros((features.shape[0], N_FRAMES), dtype=np.float32)
+        frames = min(width, max(features.shape[-1] - 1, 0))
+        out = np.zeros((features.shape[0], width), dtype=np.float32)
         out[:, :frames] = features[:, :frames]
         return out, frames
 
@@ -102,7 +111,21 @@ class BatchDecoder:
                 raise ValueError(f"a window of {len(request.audio) / SAMPLE_RATE:.1f} s is longer than 30 s")
         if not requests:
             return []
-        feats, frames = zip(*(self._features(r.audio) for r in requests))
+        inputs = [self._features(r.audio) for r in requests]
+        by_width: dict[int, list[int]] = {}
+        for i, (features, _) in enumerate(inputs):
+            by_width.setdefault(features.shape[-1], []).append(i)
+        out: list[Hypothesis | None] = [None] * len(requests)
+        for rows in by_width.values():  # one encoder batch per input length
+            hyps = self._decode_equal([requests[i] for i in rows], [inputs[i] for i in rows], word_times)
+            for i, hyp in zip(rows, hyps):
+                out[i] = hyp
+        return [h for h in out if h is not None]
+
+    def _decode_equal(self, requests: Sequence[DecodeRequest], inputs: Sequence[tuple[np.ndarray, int]],
+                      word_times: bool) -> list[Hypothesis]:  # fmt: skip
+        """Requests whose encoder inputs have one length."""
+        feats, frames = zip(*inputs)
         encoded = _Encoded(self.model, np.stack(feats))
         languages = [r.language for r in requests]
         confidence = [1.0] * len(requests)

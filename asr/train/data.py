@@ -9,7 +9,8 @@ and shards across DDP ranks. :class:`WhisperBatches` turns each Lhotse ``CutSet`
 a :class:`WhisperBatch`:
 
 - ``input_features``: the log-mel faster-whisper serves (:func:`asr.features.serving_features`),
-  ``(B, n_mels, 3000)``;
+  ``(B, n_mels, 3000)``, and ``frames``: how many of them each utterance's encoder pass takes
+  (3000, or a short context for a share of the utterances: :class:`EncoderContext`);
 - ``decoder_input_ids`` / ``labels``: Whisper's prompt ``<|startoftranscript|><|LANG|><|transcribe|>``
   (``<|notimestamps|>`` unless timestamps are on) then the text then ``<|endoftext|>``; the labels
   are the inputs shifted by one, with the padding and the task tokens masked (``-100``) so the loss
@@ -35,7 +36,49 @@ from awal.languages import get_language
 from awal.text.scripts import dominant_script
 from awal.text.translit import converter
 
-__all__ = ["TIME_PRECISION", "TokenPlan", "WhisperBatch", "WhisperBatches", "make_dataloader", "utterance_key"]
+__all__ = [
+    "TIME_PRECISION",
+    "EncoderContext",
+    "TokenPlan",
+    "WhisperBatch",
+    "WhisperBatches",
+    "make_dataloader",
+    "utterance_key",
+]
+
+
+@dataclass(frozen=True)
+class EncoderContext:
+    """Which utterances train with a short encoder context (:func:`asr.features.context_frames`).
+
+    A share ``share`` of the utterances, chosen by a hash of their key (always the same ones, so a
+    frozen encoder's cached outputs stay valid), is encoded with ``bucket_s`` contexts; the rest
+    with faster-whisper's 30 s. The model so learns both: the short one that the streaming engine
+    and batched transcription use, the full one that faster-whisper's own ``transcribe`` uses.
+    """
+
+    bucket_s: float | None = None
+    share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.share <= 1.0:
+            raise InputError(f"encoder_context.share must be in [0, 1], got {self.share}")
+        if self.share > 0 and not (self.bucket_s and self.bucket_s > 0):
+            raise InputError("encoder_context.share needs a positive encoder_context.bucket_s")
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> EncoderContext:
+        cfg = cfg or {}
+        bucket = cfg.get("bucket_s")
+        return cls(float(bucket) if bucket else None, float(cfg.get("share", 0.0) or 0.0))
+
+    def frames(self, key: str, n_samples: int) -> int:
+        from asr.features import N_FRAMES, context_frames
+
+        if not self.share:
+            return N_FRAMES
+        draw = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32
+        return context_frames(n_samples, self.bucket_s) if draw < self.share else N_FRAMES
 
 #: Seconds per Whisper timestamp token (``<|0.02|>`` ...).
 TIME_PRECISION = 0.02
@@ -137,20 +180,25 @@ class TokenPlan:
 class WhisperBatch:
     """One mini-batch. ``keys`` name each utterance's audio (:func:`utterance_key`)."""
 
-    input_features: Any  # torch.Tensor (B, n_mels, 3000)
+    input_features: Any  # torch.Tensor (B, n_mels, 3000), zero after each utterance's frames
     decoder_input_ids: Any  # torch.LongTensor (B, T)
     labels: Any  # torch.LongTensor (B, T), -100 where masked
     prompt_lengths: list[int]
     keys: list[str]
     langs: list[str]
     texts: list[str]  # the reference text, in the training script
+    frames: list[int] = field(default_factory=list)  # each one's encoder input length (empty: 3000)
 
     def __len__(self) -> int:
         return len(self.keys)
 
 
 def collate(
-    items: Sequence[tuple[np.ndarray, str, str, float, str]], tokenizer: Any, plan: TokenPlan, n_mels: int
+    items: Sequence[tuple[np.ndarray, str, str, float, str]],
+    tokenizer: Any,
+    plan: TokenPlan,
+    n_mels: int,
+    context: EncoderContext | None = None,
 ) -> WhisperBatch:
     """Features and token ids of ``(audio_16k, text, lang, duration, key)`` items."""
     import torch
@@ -182,15 +230,18 @@ def collate(
         keys=[key for *_, key in items],
         langs=langs,
         texts=texts,
+        frames=[(context or EncoderContext()).frames(key, len(audio)) for audio, *_, key in items],
     )
 
 
 class WhisperBatches:
     """A Lhotse-style dataset: ``CutSet -> WhisperBatch`` (no data of its own)."""
 
-    def __init__(self, tokenizer: Any, plan: TokenPlan, n_mels: int = 80, sample_rate: int = 16000) -> None:
+    def __init__(self, tokenizer: Any, plan: TokenPlan, n_mels: int = 80, sample_rate: int = 16000,
+                 context: EncoderContext | None = None) -> None:  # fmt: skip
         self.tokenizer = tokenizer
         self.plan = plan
+        self.context = context or EncoderContext()
         self.n_mels = n_mels
         self.sample_rate = sample_rate
 
@@ -206,7 +257,7 @@ class WhisperBatches:
             offset = float(getattr(cut, "start", 0.0))
             items.append((audio.astype(np.float32), sup.text or "", sup.language, float(cut.duration),
                           utterance_key(str(source), offset, float(cut.duration))))  # fmt: skip
-        return collate(items, self.tokenizer, self.plan, self.n_mels)
+        return collate(items, self.tokenizer, self.plan, self.n_mels, self.context)
 
 
 def make_dataloader(config: Any, dataset: WhisperBatches, global_rank: int = 0, world_size: int = 1) -> Any:

