@@ -129,35 +129,46 @@ def _transcribe_one(model: WhisperModel, audio: np.ndarray, token: str, beam_siz
     return "".join(segment.text for segment in segments).strip()
 
 
-def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: str, beam_size: int) -> list[str]:
+def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: str, beam_size: int,
+                      bucket_s: float | None = None) -> list[str]:  # fmt: skip
     """Greedy/beam decoding of up-to-30-s clips in one CTranslate2 call, as ``transcribe`` decodes each.
 
     The same features (faster-whisper's extractor, padded with zeros to 3000 frames), prompt
     (``<|startoftranscript|><|xx|><|transcribe|><|notimestamps|>``), suppressed tokens and
     maximum length as :meth:`WhisperModel.transcribe` with the options of :func:`_transcribe_one`.
+    With ``bucket_s``, each clip's features are cut to its short encoder context
+    (:func:`asr.features.context_frames`) and clips of one length are encoded together.
     """
     import numpy as np
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
+    from asr.features import context_frames
+
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=token)
-    features = np.stack([pad_or_trim(model.feature_extractor(audio)[:, :-1]) for audio in batch])
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    results = model.model.generate(
-        model.encode(features),
-        [prompt] * len(batch),
-        beam_size=beam_size,
-        patience=1.0,
-        length_penalty=1.0,
-        repetition_penalty=1.0,
-        no_repeat_ngram_size=0,
-        max_length=model.max_length,
-        suppress_blank=True,
-        suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1]) or ()),
-        max_initial_timestamp_index=50,
-    )
-    return [tokenizer.decode(result.sequences_ids[0]).strip() for result in results]
+    widths = [context_frames(len(audio), bucket_s) for audio in batch]
+    out: list[str] = [""] * len(batch)
+    for width in sorted(set(widths)):
+        rows = [i for i, w in enumerate(widths) if w == width]
+        features = np.stack([pad_or_trim(model.feature_extractor(batch[i])[:, :-1], length=width) for i in rows])
+        results = model.model.generate(
+            model.encode(features),
+            [prompt] * len(rows),
+            beam_size=beam_size,
+            patience=1.0,
+            length_penalty=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            max_length=model.max_length,
+            suppress_blank=True,
+            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1]) or ()),
+            max_initial_timestamp_index=50,
+        )
+        for i, result in zip(rows, results):
+            out[i] = tokenizer.decode(result.sequences_ids[0]).strip()
+    return out
 
 
 def _error(exc: BaseException) -> str:
@@ -195,6 +206,8 @@ def evaluate_asr(
     device: str = "cpu",
     cpu_threads: int = 0,
     progress: bool = True,
+    context: str = "full",
+    context_bucket_s: float | None = None,
 ) -> dict[str, Any]:
     """Decode every record of ``manifest`` with ``model`` and score it; return the JSON report.
 
@@ -212,6 +225,10 @@ def evaluate_asr(
         details: write one JSON line per utterance here, in manifest order.
         compute_type, device, cpu_threads: how faster-whisper loads the model.
         progress: show a progress bar (tqdm, on stderr).
+        context: ``full`` (the encoder sees 30 s, as faster-whisper's ``transcribe`` gives it) or
+            ``short`` (each clip's short encoder context, as the streaming engine and batched
+            transcription give it to a model trained so: ``awal.json`` ``encoder_context``).
+        context_bucket_s: the short contexts' granularity; default: the model's.
 
     Returns:
         ``{"model", "manifest", "profile", "script", "utterances", "errors", "wer", "cer",
@@ -231,6 +248,8 @@ def evaluate_asr(
     target = normalize_script(script) if script is not None else None
     if beam_size < 1 or batch_size < 1:
         raise InputError(f"beam_size and batch_size must be at least 1 (got {beam_size}, {batch_size})")
+    if context not in ("full", "short"):
+        raise InputError(f"context must be full or short, got {context!r}")
     manifest_path = Path(manifest)
     records = _read_records(manifest_path)
     if details is not None and not Path(details).expanduser().resolve().parent.is_dir():
@@ -241,6 +260,12 @@ def evaluate_asr(
 
     folder = resolve_model(model)
     info = read_awal_json(folder)
+    bucket = None
+    if context == "short":
+        bucket = context_bucket_s or info.context_bucket_s
+        if not bucket:
+            raise InputError(f"{folder} was not trained with short encoder contexts (no encoder_context in its "
+                             "awal.json); give context_bucket_s to measure one anyway")  # fmt: skip
     forced = get_language(lang).code if lang is not None else None
     utts: list[_Utterance] = []
     for index, record in enumerate(records):
@@ -274,7 +299,7 @@ def evaluate_asr(
         pending.clear()
         t0 = time.perf_counter()
         try:
-            hyps = _transcribe_batch(whisper, [a for _, a in batch], batch[0][0].token, beam_size)
+            hyps = _transcribe_batch(whisper, [a for _, a in batch], batch[0][0].token, beam_size, bucket)
         except Exception as exc:  # the whole batch: retry one by one so only the culprit fails
             log.warning("batch decoding failed (%s); decoding one by one", _error(exc))
             hyps = []
@@ -302,7 +327,7 @@ def evaluate_asr(
             bar.update(1)
             continue
         utt.audio_seconds = samples.size / SAMPLE_RATE
-        if batch_size > 1 and samples.size <= 30 * SAMPLE_RATE:
+        if (batch_size > 1 or bucket) and samples.size <= 30 * SAMPLE_RATE:
             if pending and (pending[0][0].token != utt.token or len(pending) >= batch_size):
                 flush()
             pending.append((utt, samples))
@@ -370,6 +395,8 @@ def evaluate_asr(
         "rtf": round(decode_seconds / audio_seconds, 4) if audio_seconds else None,
         "seconds": round(time.perf_counter() - started, 3),
         "beam_size": beam_size,
+        "context": context,
+        "context_bucket_s": bucket,
         "batch_size": batch_size,
         "compute_type": compute_type,
         "device": device,

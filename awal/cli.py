@@ -257,6 +257,8 @@ def _cmd_eval_asr(args: argparse.Namespace) -> int:
         device=args.device,
         cpu_threads=args.threads,
         progress=not args.no_progress,
+        context=args.context,
+        context_bucket_s=args.context_bucket,
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -521,6 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines")
+    p.add_argument("--context", default="full", choices=("full", "short"),
+                   help="encoder input: 30 s (faster-whisper's transcribe) or each clip's short context "
+                        "(the streaming engine's, for a model trained with encoder_context)")  # fmt: skip
+    p.add_argument("--context-bucket", type=float, metavar="S", help="short contexts' step (default: the model's)")
     p.set_defaults(func=_cmd_eval_asr)
     return parser
 

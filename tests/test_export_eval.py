@@ -316,6 +316,14 @@ def test_evaluate_whisper_base(darija_manifest, tmp_path):
     assert [json.loads(x)["pred_text"] for x in batched.read_text().splitlines()] == [x["pred_text"] for x in lines]
     assert again["cer"] == report["cer"] and again["errors"] == 1
 
+    # Short encoder contexts: refused for a model not trained so, measured when asked explicitly
+    with pytest.raises(InputError, match="short encoder contexts"):
+        evaluate_asr(WHISPER_BASE, darija_manifest, context="short", progress=False)
+    short = evaluate_asr(WHISPER_BASE, darija_manifest, context="short", context_bucket_s=5.0, cpu_threads=2,
+                         progress=False)  # fmt: skip
+    assert short["context"] == "short" and short["context_bucket_s"] == 5.0 and short["errors"] == 1
+    assert short["utterances"] == 3 and 0 <= short["cer"] < 2 and report["context"] == "full"
+
 
 def test_evaluate_refuses_before_decoding(darija_manifest, tmp_path):
     from asr.evaluate import evaluate_asr

@@ -129,17 +129,20 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             if r:
                 wer, cer = _pct(r.get("wer")), _pct(r.get("cer"))
                 lines.append(f"| {lang} | {name} | {wer} | {cer} | {r.get('utterances')} |")
-    packed = sorted(k for k in ours if k.endswith("_packed"))
-    if packed:
+    extra = sorted(k for k in ours if k not in langs and "_" in k)
+    if extra:
         lines += [
             "",
-            "Several sentences in one window (packed test sets: 2-4 held-out sentences joined by pauses, "
-            "`python -m data_manifests.pack`; a model that stops after the first sentence fails these):",
+            "Other conditions: `<lang>_packed`, several sentences in one window (2-4 held-out sentences "
+            "joined by pauses, `python -m data_manifests.pack`; a model that stops after the first "
+            "sentence fails these); `<lang>_short`, the same test set with short encoder contexts "
+            "(`awal eval asr --context short`: what the streaming engine and batched transcription "
+            "give a model trained with `encoder_context`):",
             "",
             "| test set | model | WER | CER | utterances |",
             "|---|---|---|---|---|",
         ]
-        for key in packed:
+        for key in extra:
             for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
                 r = results.get(key)
                 if r:

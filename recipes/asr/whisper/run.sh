@@ -138,6 +138,14 @@ if want 4; then
             "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
         done
     done
+    # a model trained with short encoder contexts: the held-out sets as the streaming engine encodes them
+    if grep -q '"bucket_s"' "$exp/model/awal.json"; then
+        for lang in ary zgh; do
+            "${awal[@]}" eval asr --model "$exp/model" --manifest "$data/synthetic-$lang/test.jsonl" --context short \
+                --details "$exp/eval/model-${lang}_short.jsonl" > "$exp/eval/model-${lang}_short.json"
+            "$py" -m asr.train.card --summary "$exp/eval/model-${lang}_short.json" --label "model $lang (short contexts)"
+        done
+    fi
 fi
 
 if want 5; then
