@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
     reason="needs faster-whisper: pip install 'awal[serve]'",
 )
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "audio"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "audio"
 SR = 16000
 CHUNK = 1600  # 100 ms, as a telephony gateway sends
 
@@ -228,3 +229,41 @@ def test_auto_language_is_detected_per_utterance(engine) -> None:
     assert len({r.language for r in results if r.is_final}) == 1  # one utterance, one language
     live.close()
     engine.drain()
+
+
+@pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
+                    reason="the bundled model is not in this checkout")  # fmt: skip
+def test_a_pause_is_decoded_at_once_so_the_endpoint_needs_no_pass() -> None:
+    """Settle pass: ~0.1 s into a pause the window is decoded; when the endpoint comes, the
+    utterance is closed with those words right in ``push`` (no decoding after the endpoint), and
+    they are (nearly) the words a final pass gives: the window only lacks trailing silence."""
+    from dataclasses import replace
+
+    from asr.streaming.engine import StreamingEngine
+    from asr.streaming.session import Result, StreamOptions
+    from awal.scoring import score
+
+    engine = StreamingEngine(cpu_threads=2)  # the bundled model
+
+    audio = np.concatenate([quiet(0.5), clip("ary_000218.wav"), quiet(1.5, 1)])
+    options = StreamOptions(language="ary", endpointing_ms=400, interim_results=False)
+    texts = {}
+    for settle in (96, 0):
+        session = engine.open(replace(options, settle_ms=settle))
+        closed_in_push = []
+        finals = []
+        for i in range(0, len(audio), CHUNK):
+            for event in session.push(audio[i : i + CHUNK]):
+                if isinstance(event, Result) and event.speech_final:
+                    closed_in_push.append(event)
+                    finals.append(event)
+            finals += [e for e in engine.step().get(session, []) if isinstance(e, Result) and e.is_final]
+        session.close()
+        finals += [e for e in engine.drain().get(session, []) if isinstance(e, Result) and e.is_final]
+        texts[settle] = " ".join(e.transcript for e in finals if e.transcript)
+        if settle:
+            assert len(closed_in_push) == 1 and closed_in_push[0].words  # closed by the endpoint itself
+        else:
+            assert not closed_in_push  # without it, the endpoint waits for a final pass
+        assert sum(e.speech_final for e in finals) == 1
+    assert texts[0] and score([texts[0]], [texts[96]], "ary").cer <= 0.2, texts

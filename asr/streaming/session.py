@@ -14,6 +14,12 @@ and hands back the hypothesis (:meth:`~StreamSession.apply`), which returns the 
   endpoint;
 - :class:`SpeechStarted` (``vad_events``) and :class:`UtteranceEnd` (``utterance_end_ms``).
 
+Endpoints without waiting: ``settle_ms`` (96 ms) into a pause, the session asks for a pass at once
+(a *settle pass*). If the speaker stays quiet until the endpoint, that pass has already heard the
+whole utterance, and the endpoint closes it with those words inside :meth:`~StreamSession.push`:
+the ``speech_final`` result goes out the moment the endpointing silence is over, with no decoding
+after it. If the speaker goes on, the pass was an ordinary interim one.
+
 Guards against Whisper's failure modes: audio the VAD does not call speech is never decoded
 (silence, hold music and DTMF tones emit nothing); a hypothesis with a high no-speech
 probability and a low log-probability, or a compression ratio above the threshold (a repetition
@@ -58,6 +64,7 @@ class StreamOptions:
     compression_ratio_threshold: float = 2.4
     max_repeats: int = 4
     padding_s: float = 0.3  # audio kept before detected speech (the VAD starts late)
+    settle_ms: int = 96  # quiet inside speech after which a pass runs at once (0: off); see apply
 
     def __post_init__(self) -> None:
         if not 10 <= self.endpointing_ms <= 10_000:
@@ -126,6 +133,10 @@ class _State:
     endpoint_at: float = -1.0
     finalize_at: float = -1.0
     speech_end_at: float = -1.0
+    # the settle pass: asked for once per quiet run; the last interim pass's window
+    settle_asked: bool = False
+    last_pass_start: float = -1.0
+    last_pass_end: float = -1.0
     last_word_end: float | None = None
     utterance_end_sent: bool = True
 
@@ -150,6 +161,7 @@ class StreamSession:
         self.agreement = Agreement()
         self.received = 0  # samples pushed
         self.closed = False
+        self._outstanding = 0  # windows taken by the engine and not applied yet
         self._s = _State()
         self._emitted_final = 0  # committed words already sent in is_final results
 
@@ -178,6 +190,10 @@ class StreamSession:
                 s.speech_final_due = True
                 s.endpoint_at = self.now
                 s.speech_end_at = event.time
+                if self._settled(event.time):
+                    events.extend(self._close_utterance(s.last_pass_start, s.last_pass_end))
+        if not self.gate.quiet_ms:
+            s.settle_asked = False  # speech goes on (or is over): the next quiet run gets its pass
         if s.utterance_start is None:
             # no speech: keep only the padding, so that nothing silent is ever decoded
             keep = int(self.options.padding_s * SAMPLE_RATE)
@@ -223,7 +239,26 @@ class StreamSession:
             return "final"  # nothing agreed for too long: commit and cut
         if self.now - s.decoded_until >= self.options.step_s:
             return "interim"
+        if self._settle_due():
+            return "interim"  # the speaker paused: decode now, so the endpoint needs no pass of its own
         return None
+
+    def _settle_due(self) -> bool:
+        s = self._s
+        settle = self.options.settle_ms
+        return bool(settle) and not s.settle_asked and self.gate.quiet_ms >= settle and s.decoded_until < self.now
+
+    def _settled(self, speech_end: float) -> bool:
+        """Whether the last pass already heard the whole utterance that just ended: then the
+        endpoint closes it with that pass's words, with no decoding after the endpoint."""
+        s = self._s
+        return (
+            self._outstanding == 0
+            and s.utterance_start is not None
+            and not s.from_finalize
+            and s.last_pass_end > s.utterance_start
+            and s.last_pass_end >= speech_end + 0.05
+        )
 
     def window(self) -> tuple[DecodeRequest, float]:
         """(the audio to decode, its stream start time)."""
@@ -234,6 +269,9 @@ class StreamSession:
         limit = int(self.options.max_window_s * SAMPLE_RATE)
         if len(audio) > limit:  # only when a final pass is already due
             audio = audio[:limit]
+        self._outstanding += 1
+        if self._settle_due():
+            s.settle_asked = True
         token = self.current.whisper_token if self.current is not None and self._language_fixed else None
         return DecodeRequest(audio, token, tuple(self.languages)), start
 
@@ -256,8 +294,11 @@ class StreamSession:
         """Take the hypothesis of ``request`` (taken at ``window_start``, decoded as ``kind``);
         return the results to send. Audio pushed while it was decoding stays in the buffer."""
         s = self._s
+        self._outstanding = max(self._outstanding - 1, 0)
         request_end = window_start + len(request.audio) / SAMPLE_RATE
         s.decoded_until = max(s.decoded_until, request_end)
+        if kind != "final":
+            s.last_pass_start, s.last_pass_end = window_start, request_end
         if not self._language_fixed:  # language=auto: what this pass heard (its results say so)
             self.current = self.languages.get(hyp.language, self.current or next(iter(self.languages.values())))
         words = [self._script(w.shifted(window_start)) for w in self._guarded(hyp)]
@@ -304,6 +345,26 @@ class StreamSession:
             events.append(Result(round(first, 3), round(tentative[-1].end - first, 3), False, False,
                                  tuple(tentative), self.language))  # fmt: skip
         return events
+
+    def _close_utterance(self, window_start: float, window_end: float) -> list[Event]:
+        """An endpoint after a settle pass: the utterance ends with that pass's hypothesis (its
+        window held all the speech; what came after is silence), at once."""
+        s = self._s
+        self.agreement.flush()
+        fresh = self.agreement.committed[self._emitted_final :]
+        self._emitted_final = len(self.agreement.committed)
+        if fresh:
+            s.last_word_end = fresh[-1].end
+            s.utterance_end_sent = False
+        start = window_start if not fresh else min(window_start, fresh[0].start)
+        result = Result(round(start, 3), round(max(window_end - start, 0.0), 3), True, True, tuple(fresh),
+                        self.language)  # fmt: skip
+        self._cut(window_end)
+        s.utterance_start = None
+        s.final_due = s.speech_final_due = False
+        if self.auto:
+            self._language_fixed = False
+        return [result]
 
     def _script(self, word: TimedWord) -> TimedWord:
         """The word in the output script (the model writes its training script)."""

@@ -96,6 +96,12 @@ class SpeechGate:
         self._run_start = 0
         self._frame = 0
 
+    @property
+    def quiet_ms(self) -> int:
+        """How long the speaker has been quiet inside speech (0 outside speech): the run of quiet
+        frames that will end the speech if it reaches ``min_silence_ms``."""
+        return self._run * 32 if self.in_speech else 0
+
     def update(self, probs: np.ndarray) -> list[SpeechEvent]:
         events: list[SpeechEvent] = []
         for p in probs:
