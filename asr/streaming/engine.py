@@ -8,7 +8,8 @@
 
 :meth:`StreamingEngine.step` takes every open session that wants decoding (interim passes after
 ``step_s`` of new speech, final passes at endpoints, ``Finalize`` and close), final passes first,
-up to ``max_batch`` windows, decodes them in one :class:`~asr.streaming.decoder.BatchDecoder`
+up to ``max_batch`` windows (settle passes only when nothing else waits), decodes them in one
+:class:`~asr.streaming.decoder.BatchDecoder`
 call per language and applies each hypothesis to its session. The server calls it from one
 worker thread; sessions are touched only under the engine's lock.
 """
@@ -74,6 +75,9 @@ class StreamingEngine:
         with self.lock:
             wanted = [(s, s.pending()) for s in self.sessions]
             jobs = [(s, kind) for s, kind in wanted if kind is not None]
+            if any(kind != "settle" for _, kind in jobs) and len(jobs) > 1:
+                # settle passes only save time at a coming endpoint: never ahead of other work
+                jobs = [job for job in jobs if job[1] != "settle"]
             jobs.sort(key=lambda job: job[1] != "final")  # endpoints before interim passes
             jobs = jobs[: self.max_batch]
             windows = [(s, kind, *s.window()) for s, kind in jobs]
@@ -84,6 +88,7 @@ class StreamingEngine:
         hyps = self.decoder.decode([request for _, _, request, _ in windows])
         with self.lock:
             for (session, kind, request, start), hyp in zip(windows, hyps):
+                kind = "interim" if kind == "settle" else kind
                 out.setdefault(session, []).extend(session.apply(hyp, request, start, kind))
             self.sessions = [s for s in self.sessions if not (s.closed and s.pending() is None)]
         return out

@@ -228,7 +228,8 @@ class StreamSession:
     # --- decoding ----------------------------------------------------------------------------
 
     def pending(self) -> str | None:
-        """``"final"``, ``"interim"`` or ``None``: what decoding the session wants now."""
+        """``"final"``, ``"interim"``, ``"settle"`` (an interim pass that only saves time at the
+        coming endpoint: the engine runs it when it has nothing more urgent) or ``None``."""
         s = self._s
         if s.utterance_start is None:
             return None
@@ -240,7 +241,7 @@ class StreamSession:
         if self.now - s.decoded_until >= self.options.step_s:
             return "interim"
         if self._settle_due():
-            return "interim"  # the speaker paused: decode now, so the endpoint needs no pass of its own
+            return "settle"  # the speaker paused: decode now, so the endpoint needs no pass of its own
         return None
 
     def _settle_due(self) -> bool:
