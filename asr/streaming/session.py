@@ -244,6 +244,11 @@ class StreamSession:
             return "settle"  # the speaker paused: decode now, so the endpoint needs no pass of its own
         return None
 
+    @property
+    def settle_budget_s(self) -> float:
+        """The time a settle pass has before the endpoint: it is useless if it takes longer."""
+        return max(self.options.endpointing_ms - self.options.settle_ms, 0) / 1000
+
     def _settle_due(self) -> bool:
         s = self._s
         settle = self.options.settle_ms
