@@ -21,15 +21,17 @@ utterance of every session, measured at the client:
   end of speech) to the final result that completes the utterance (the last final result with a
   word inside it); the ``endpointing`` silence is part of it, as it is for a caller.
 
-Reported per level: p50 and p95 of both, the utterances that got no words, and the server's
-real-time factor (decoding seconds per audio second, from its ``/metrics``). A level *holds*
+Reported per level: p50 and p95 of both, the utterances that got no words, the server's
+real-time factor (decoding seconds per second of audio of one channel, from its ``/metrics``) and
+how busy its engine was (decoding seconds per wall second: near 100%, it is saturated). A level *holds*
 when the p95 final latency is under ``--max-final-p95`` seconds and the latencies do not grow
 from the first third of the call to the last (the server keeps up). The largest level that
 holds is the capacity reported.
 
 Then ``--memory-minutes`` of the largest level that held: the server's resident memory is
-sampled every second (``/proc/PID/status``) and its growth from the second minute to the end is
-reported (flat: the sessions' buffers are bounded and nothing leaks).
+sampled every second (``/proc/PID/status``), and the median of the last minute is compared with
+the median of the second (RSS swings by tens of MB with each decoding step's buffers; flat
+medians: the sessions' buffers are bounded and nothing leaks).
 
 Writes ``streaming.json`` and ``streaming.png`` (latency histograms per level, latencies over
 the call, memory over time) to ``--out``.
@@ -328,10 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{n} session(s), {args.minutes:g} min ...", file=sys.stderr, flush=True)
                 decode0, audio0 = (metric(address, "awal_decode_seconds_total"),
                                    metric(address, "awal_stream_audio_seconds_total"))  # fmt: skip
+                began = time.monotonic()
                 logs = asyncio.run(level(address, call, n, seconds, rng))
-                rtf = (metric(address, "awal_decode_seconds_total") - decode0) / max(
-                    metric(address, "awal_stream_audio_seconds_total") - audio0, 1e-9)
+                wall = time.monotonic() - began
+                decoded = metric(address, "awal_decode_seconds_total") - decode0
+                rtf = decoded / max(metric(address, "awal_stream_audio_seconds_total") - audio0, 1e-9)
                 row = summarize(call, logs, seconds, n, rtf, args.max_final_p95)
+                row["engine_busy"] = round(decoded / wall, 3)
                 levels.append(row)
                 print(f"  final p50 {row['final_p50']} s, p95 {row['final_p95']} s; first partial p50 "
                       f"{row['first_partial_p50']} s; RTF {row['real_time_factor']}; holds: {row['holds']}",
@@ -345,19 +350,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=60)
-    after_first_minute = [mb for t, mb in memory if t >= 60]
-    growth = round(after_first_minute[-1] - after_first_minute[0], 1) if len(after_first_minute) > 1 else None
-    lines = ["| sessions | utterances | first partial p50 / p95 | final p50 / p95 | missed | RTF | holds |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    # RSS swings by tens of MB with each decoding step's buffers: compare medians, not two samples
+    end = memory[-1][0] if memory else 0.0
+    second_minute = [mb for t, mb in memory if 60 <= t < 120]
+    last_minute = [mb for t, mb in memory if t >= end - 60 and t >= 120]
+    growth = None
+    if second_minute and last_minute:
+        growth = round(float(np.median(last_minute) - np.median(second_minute)), 1)
+    header = "| sessions | utterances | first partial p50 / p95 | final p50 / p95 | missed | RTF | engine busy | holds |"  # noqa: E501
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     for row in levels:
+        holds = "yes" if row["holds"] else "no"
         lines.append(f"| {row['sessions']} | {row['utterances']} | {row['first_partial_p50']} / "
                      f"{row['first_partial_p95']} s | {row['final_p50']} / {row['final_p95']} s | {row['missed']} | "
-                     f"{row['real_time_factor']} | {'yes' if row['holds'] else 'no'} |")  # fmt: skip
+                     f"{row['real_time_factor']} | {row['engine_busy']:.0%} | {holds} |")  # fmt: skip
     report = "\n".join(lines)
     report += f"\n\ncapacity (largest level that holds): {capacity} concurrent real-time sessions"
-    if memory:
-        report += (f"\nmemory over {args.memory_minutes:g} min at {capacity} sessions: {after_first_minute[0]:.0f} MB "
-                   f"after the first minute, {after_first_minute[-1]:.0f} MB at the end ({growth:+.1f} MB)")
+    if memory and growth is not None:
+        report += (f"\nmemory over {args.memory_minutes:g} min at {capacity} sessions: median RSS "
+                   f"{np.median(second_minute):.0f} MB in the second minute, {np.median(last_minute):.0f} MB in the "
+                   f"last ({growth:+.1f} MB)")
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {
