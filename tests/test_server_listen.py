@@ -47,6 +47,19 @@ def server():
     log.close()
 
 
+async def _read_until_closed(ws) -> list[dict]:
+    """Every message until the server closes (with any code: the caller reads ``ws.close_code``)."""
+    import websockets
+
+    seen: list[dict] = []
+    try:
+        async for raw in ws:
+            seen.append(json.loads(raw))
+    except websockets.exceptions.ConnectionClosed:
+        pass
+    return seen
+
+
 def _stereo_mulaw() -> tuple[bytes, float]:
     from awal.audio import load_audio, mulaw_encode, resample
 
@@ -62,17 +75,8 @@ def _stereo_mulaw() -> tuple[bytes, float]:
 async def _talk(url: str, frames: list[bytes], *, headers=None, controls=()) -> tuple[list[dict], int | None]:
     import websockets
 
-    messages: list[dict] = []
     async with websockets.connect(url, additional_headers=headers or {}) as ws:
-
-        async def reader() -> None:
-            try:
-                async for raw in ws:
-                    messages.append(json.loads(raw))
-            except websockets.exceptions.ConnectionClosed:  # closed with an error code: kept below
-                pass
-
-        task = asyncio.create_task(reader())
+        task = asyncio.create_task(_read_until_closed(ws))
         try:
             for frame in frames:
                 await ws.send(frame)
@@ -82,7 +86,7 @@ async def _talk(url: str, frames: list[bytes], *, headers=None, controls=()) -> 
             await ws.send(json.dumps({"type": "CloseStream"}))
         except websockets.exceptions.ConnectionClosed:
             pass
-        await asyncio.wait_for(task, timeout=120)
+        messages = await asyncio.wait_for(task, timeout=120)
         code = ws.close_code
     return messages, code
 
@@ -210,13 +214,7 @@ def test_frame_size_and_message_rate_limits(server) -> None:
                     await ws.send(b"\0\0" * 16)
             except websockets.exceptions.ConnectionClosed:
                 pass
-            seen = []
-            try:
-                async for raw in ws:
-                    seen.append(json.loads(raw))
-            except websockets.exceptions.ConnectionClosed:
-                pass
-            return seen, ws.close_code
+            return await _read_until_closed(ws), ws.close_code
 
     messages, code = asyncio.run(flood())
     assert code == 1008 and any(m.get("variant") == "rate_limit" for m in messages)
@@ -356,18 +354,12 @@ def test_graceful_shutdown_sends_final_results_for_all_audio_received() -> None:
         url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000&language=ary&interim_results=false"
 
         async def call_cut_short() -> tuple[list[dict], int | None]:
-            messages: list[dict] = []
             async with websockets.connect(url) as ws:
                 for frame in frames:
                     await ws.send(frame)
                     await asyncio.sleep(0.005)
                 proc.send_signal(signal.SIGTERM)  # mid-call: no CloseStream, the caller is still there
-                try:
-                    async for raw in ws:
-                        messages.append(json.loads(raw))
-                except websockets.exceptions.ConnectionClosed:
-                    pass
-                return messages, ws.close_code
+                return await _read_until_closed(ws), ws.close_code
 
         messages, code = asyncio.run(asyncio.wait_for(call_cut_short(), 120))
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once done

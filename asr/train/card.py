@@ -68,6 +68,18 @@ def _data_rows(data: Path, langs: Sequence[str]) -> list[str]:
     return rows
 
 
+def _metric_rows(keys: Sequence[str], ours: Mapping[str, Mapping[str, Any]],
+                 base: Mapping[str, Mapping[str, Any]]) -> list[str]:  # fmt: skip
+    """Table rows ``| test set | model | WER | CER | utterances |``, this model then the base."""
+    rows = []
+    for key in keys:
+        for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
+            r = results.get(key)
+            if r:
+                rows.append(f"| {key} | {name} | {_pct(r.get('wer'))} | {_pct(r.get('cer'))} | {r.get('utterances')} |")
+    return rows
+
+
 def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]], data: Path,
                run: Path | None, command: str, note: str = "") -> Path:  # fmt: skip
     """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card."""
@@ -123,12 +135,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "| language | model | WER | CER | utterances |",
         "|---|---|---|---|---|",
     ]
-    for lang in langs:
-        for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
-            r = results.get(lang)
-            if r:
-                wer, cer = _pct(r.get("wer")), _pct(r.get("cer"))
-                lines.append(f"| {lang} | {name} | {wer} | {cer} | {r.get('utterances')} |")
+    lines += _metric_rows(langs, ours, base)
     extra = sorted(k for k in ours if k not in langs and "_" in k)
     if extra:
         lines += [
@@ -142,12 +149,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             "| test set | model | WER | CER | utterances |",
             "|---|---|---|---|---|",
         ]
-        for key in extra:
-            for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
-                r = results.get(key)
-                if r:
-                    lines.append(f"| {key} | {name} | {_pct(r.get('wer'))} | {_pct(r.get('cer'))} | "
-                                 f"{r.get('utterances')} |")  # fmt: skip
+        lines += _metric_rows(extra, ours, base)
     lines += ["", "Scoring profile `scoring` (awal.scoring); hypotheses are written in the reference's script."]
     if training:
         best = training.get("best", {})
