@@ -191,7 +191,7 @@ class StreamSession:
                 s.endpoint_at = self.now
                 s.speech_end_at = event.time
                 if self._settled(event.time):
-                    events.extend(self._close_utterance(s.last_pass_start, s.last_pass_end))
+                    events.extend(self._finish(s.last_pass_start, s.last_pass_end, at_endpoint=True))
         if not self.gate.quiet_ms:
             s.settle_asked = False  # speech goes on (or is over): the next quiet run gets its pass
         if s.utterance_start is None:
@@ -308,40 +308,14 @@ class StreamSession:
         if not self._language_fixed:  # language=auto: what this pass heard (its results say so)
             self.current = self.languages.get(hyp.language, self.current or next(iter(self.languages.values())))
         words = [self._script(w.shifted(window_start)) for w in self._guarded(hyp)]
+        self.agreement.insert(words)
+        if kind == "final":
+            return self._finish(window_start, request_end)
         events: list[Event] = []
-        if kind == "final":
-            self.agreement.insert(words)
-            self.agreement.flush()
-        else:
-            self.agreement.insert(words)
-        fresh = self.agreement.committed[self._emitted_final :]
-        self._emitted_final = len(self.agreement.committed)
-        if fresh:
-            s.last_word_end = fresh[-1].end
-            s.utterance_end_sent = False
-            self._language_fixed = True  # the utterance's language, once words of it are final
-        if kind == "final":
-            # what was asked for after the window was taken is still due (an endpoint or a
-            # Finalize/close that came while this pass ran): its audio gets a final pass too
-            later_endpoint = s.endpoint_at > request_end + 1e-6
-            later_finalize = s.from_finalize and s.finalize_at > request_end + 1e-6
-            speech_final = s.speech_final_due
-            from_finalize = s.from_finalize and not later_finalize
-            start = window_start if not fresh else min(window_start, fresh[0].start)
-            events.append(Result(round(start, 3), round(max(request_end - start, 0.0), 3), True, speech_final,
-                                 tuple(fresh), self.language, from_finalize))  # fmt: skip
-            self._cut(request_end)
-            more_speech = self.gate.in_speech or s.speech_end_at > request_end + 1e-6
-            s.utterance_start = request_end if more_speech else None
-            s.speech_final_due = later_endpoint and more_speech
-            s.from_finalize = later_finalize and more_speech
-            s.final_due = s.speech_final_due or s.from_finalize
-            if self.auto:  # the next utterance may be in another language
-                self._language_fixed = False
-            return events
+        fresh = self._take_committed()
         if fresh:
             end = fresh[-1].end
-            events.append(Result(round(fresh[0].start, 3), round(end - fresh[0].start, 3), True, False, tuple(fresh),
+            events.append(Result(round(fresh[0].start, 3), round(end - fresh[0].start, 3), True, False, fresh,
                                  self.language))  # fmt: skip
             if request_end - window_start > self.options.max_window_s / 2:
                 self._cut(end)
@@ -352,23 +326,40 @@ class StreamSession:
                                  tuple(tentative), self.language))  # fmt: skip
         return events
 
-    def _close_utterance(self, window_start: float, window_end: float) -> list[Event]:
-        """An endpoint after a settle pass: the utterance ends with that pass's hypothesis (its
-        window held all the speech; what came after is silence), at once."""
+    def _take_committed(self) -> tuple[TimedWord, ...]:
+        """The committed words not sent yet in a final result (now counted as sent)."""
         s = self._s
-        self.agreement.flush()
-        fresh = self.agreement.committed[self._emitted_final :]
+        fresh = tuple(self.agreement.committed[self._emitted_final :])
         self._emitted_final = len(self.agreement.committed)
         if fresh:
             s.last_word_end = fresh[-1].end
             s.utterance_end_sent = False
+            self._language_fixed = True  # the utterance's language, once words of it are final
+        return fresh
+
+    def _finish(self, window_start: float, window_end: float, at_endpoint: bool = False) -> list[Event]:
+        """The final result of ``[window_start, window_end)``: after a final pass over it, or
+        (``at_endpoint``) at the endpoint being pushed, when the last pass already heard the whole
+        utterance (:meth:`_settled`): that endpoint is then served, and the utterance over."""
+        s = self._s
+        self.agreement.flush()
+        fresh = self._take_committed()
+        # what was asked for after the window was taken is still due (an endpoint or a
+        # Finalize/close that came while this pass ran): its audio gets a final pass too
+        served = self.now if at_endpoint else window_end
+        later_endpoint = s.endpoint_at > served + 1e-6
+        later_finalize = s.from_finalize and s.finalize_at > served + 1e-6
         start = window_start if not fresh else min(window_start, fresh[0].start)
-        result = Result(round(start, 3), round(max(window_end - start, 0.0), 3), True, True, tuple(fresh),
-                        self.language)  # fmt: skip
+        result = Result(round(start, 3), round(max(window_end - start, 0.0), 3), True, s.speech_final_due, fresh,
+                        self.language, s.from_finalize and not later_finalize)  # fmt: skip
         self._cut(window_end)
-        s.utterance_start = None
-        s.final_due = s.speech_final_due = False
-        if self.auto:
+        # (at an endpoint, speech that starts later in the same chunk comes with its own event)
+        more_speech = not at_endpoint and (self.gate.in_speech or s.speech_end_at > window_end + 1e-6)
+        s.utterance_start = window_end if more_speech else None
+        s.speech_final_due = later_endpoint and more_speech
+        s.from_finalize = later_finalize and more_speech
+        s.final_due = s.speech_final_due or s.from_finalize
+        if self.auto:  # the next utterance may be in another language
             self._language_fixed = False
         return [result]
 
