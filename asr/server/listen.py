@@ -234,11 +234,10 @@ class EngineWorker:
         while not self._stop.is_set():
             with self.engine.lock:
                 self._decoding = {s for s in self.engine.sessions if s.pending() is not None}
-            began = time.perf_counter()
             try:
                 produced = self.engine.step()
                 if self.metrics is not None and self.engine.last_batch:
-                    self.metrics.decoded(time.perf_counter() - began, self.engine.last_batch)
+                    self.metrics.decoded(self.engine.last_seconds, self.engine.last_batch)
             except Exception as exc:  # noqa: BLE001 - a failed batch must not kill the worker
                 produced = {}
                 for loop, queue in list(self._queues.values()):

@@ -45,6 +45,7 @@ class StreamingEngine:
         self.sessions: list[StreamSession] = []
         self.lock = threading.RLock()
         self.last_batch = 0  # windows decoded by the last step
+        self.last_seconds = 0.0  # and how long their decoding took
         self.pass_seconds = 0.0  # how long a decoding step takes (moving average)
 
     def queued(self) -> int:
@@ -77,11 +78,11 @@ class StreamingEngine:
         with self.lock:
             wanted = [(s, s.pending()) for s in self.sessions]
             jobs = [(s, kind) for s, kind in wanted if kind is not None]
-            if any(kind != "settle" for _, kind in jobs) and len(jobs) > 1:
-                # settle passes only save time at a coming endpoint: never ahead of other work
-                jobs = [job for job in jobs if job[1] != "settle"]
-            # ... and only when a pass ends before the endpoint would (else it delays the final)
-            jobs = [(s, kind) for s, kind in jobs if kind != "settle" or self.pass_seconds < s.settle_budget_s]
+            # settle passes only save time at a coming endpoint: never ahead of other work, and only
+            # when a pass ends before the endpoint would (else it delays the final)
+            urgent = any(kind != "settle" for _, kind in jobs)
+            jobs = [(s, kind) for s, kind in jobs
+                    if kind != "settle" or (not urgent and self.pass_seconds < s.settle_budget_s)]  # fmt: skip
             jobs.sort(key=lambda job: job[1] != "final")  # endpoints before interim passes
             jobs = jobs[: self.max_batch]
             windows = [(s, kind, *s.window()) for s, kind in jobs]
@@ -91,7 +92,7 @@ class StreamingEngine:
             return out
         began = time.perf_counter()
         hyps = self.decoder.decode([request for _, _, request, _ in windows])
-        elapsed = time.perf_counter() - began
+        self.last_seconds = elapsed = time.perf_counter() - began
         self.pass_seconds = elapsed if not self.pass_seconds else 0.7 * self.pass_seconds + 0.3 * elapsed
         with self.lock:
             for (session, kind, request, start), hyp in zip(windows, hyps):
