@@ -289,7 +289,7 @@ class Transcriber:
         if self._decoder is None:
             self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
         by_token = self._codes_by_token()
-        todo: list[tuple[_Input, np.ndarray, str | None]] = []
+        todo: list[tuple[int, _Input, np.ndarray, str | None]] = []
         out: dict[int, Transcript] = {}
         for index, (item, audio) in enumerate(batch):
             lang = item.language if options.language == "auto" and item.language else options.language
@@ -297,13 +297,11 @@ class Transcriber:
             if options.vad and not _has_speech(audio):
                 out[index] = Transcript(item.path, (), code or "", 0.0, round(len(audio) / SAMPLE_RATE, 3))
                 continue
-            todo.append((item, audio, code))
+            todo.append((index, item, audio, code))
         requests = [DecodeRequest(audio, self.info.whisper_token(code) if code else None, tuple(by_token))
-                    for _, audio, code in todo]  # fmt: skip
+                    for _, _, audio, code in todo]  # fmt: skip
         hyps = self._decoder.decode(requests, word_times=options.word_timestamps) if requests else []
-        pending = iter(i for i in range(len(batch)) if i not in out)
-        for (item, audio, code), hyp in zip(todo, hyps):
-            index = next(pending)
+        for (index, item, audio, code), hyp in zip(todo, hyps):
             silent = hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
             degenerate = hyp.compression_ratio > options.compression_ratio_threshold or (
                 hyp.avg_logprob < options.log_prob_threshold and not silent
@@ -419,6 +417,8 @@ def transcribe_files(
     short: list[tuple[_Input, np.ndarray]] = []  # inputs of at most 30 s waiting for a batch
 
     def flush() -> Iterator[Transcript]:
+        if not short:
+            return
         try:
             done = engine.short_batch(short, options)
         except (RuntimeError, ValueError):  # the batch failed: each input on its own, reported
@@ -432,18 +432,19 @@ def transcribe_files(
     try:
         for item in inputs:
             audio = None
+            unreadable = None
             if batching:
                 try:
                     audio = _load(item.audio, item.offset, item.duration)
-                except InputError:
-                    audio = None  # _one reports it, in its place
+                except InputError as exc:
+                    unreadable = Transcript(item.path, error=str(exc))  # reported in its place
                 if audio is not None and 0 < len(audio) <= 30 * SAMPLE_RATE:
                     short.append((item, audio))
                     if len(short) >= options.batch_size:
                         yield from flush()
                     continue
             yield from flush()  # what came before, in order
-            yield _one(engine, item, options, audio)
+            yield unreadable or _one(engine, item, options, audio)
             if bar is not None:
                 bar.update(1)
         yield from flush()
