@@ -148,6 +148,7 @@ def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: s
 
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=token)
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    suppress = list(get_suppressed_tokens(tokenizer, [-1]) or ())
     widths = [context_frames(len(audio), bucket_s) for audio in batch]
     out: list[str] = [""] * len(batch)
     for width in sorted(set(widths)):
@@ -163,7 +164,7 @@ def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: s
             no_repeat_ngram_size=0,
             max_length=model.max_length,
             suppress_blank=True,
-            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1]) or ()),
+            suppress_tokens=suppress,
             max_initial_timestamp_index=50,
         )
         for i, result in zip(rows, results):

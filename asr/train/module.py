@@ -188,10 +188,7 @@ class WhisperFineTuner(pl.LightningModule):
             languages = OmegaConf.to_container(languages, resolve=True)
         self.plan = TokenPlan.from_config(languages, bool(_get(cfg, "timestamps", False)),
                                           language_id=bool(_get(cfg, "language_id", True)))  # fmt: skip
-        context = _get(cfg, "encoder_context", None)
-        self.context = EncoderContext.from_config(
-            {str(k): v for k, v in context.items()} if context is not None and hasattr(context, "items") else None
-        )
+        self.context = EncoderContext.from_config(_get(cfg, "encoder_context", None))  # a DictConfig is a Mapping
         self.profile = str(_get(cfg, "scoring_profile", "scoring"))
 
         config = self.model.config
