@@ -10,9 +10,10 @@ therefore computes its input with :func:`serving_features`, which uses faster-wh
 own feature extractor and padding. numpy only: no torch.
 
 **Encoder context.** faster-whisper always gives the encoder 30 s (3000 frames), whatever the
-audio's length, and the encoder's cost grows faster than linearly with it: on this project's CPU
-a 10-s input encodes about 7x faster than 30 s. CTranslate2 accepts shorter inputs, but a model
-trained on 30-s contexts loses accuracy on short ones. A model trained with
+audio's length, and the encoder's cost grows faster than linearly with it (docs/models.md: with
+5-s contexts the bundled model decoded its test sets ~3.8x faster on this project's CPU).
+CTranslate2 accepts shorter inputs, but a model trained on 30-s contexts loses accuracy on short
+ones. A model trained with
 ``encoder_context.bucket_s`` (the ASR recipe's ``model.encoder_context``) has learned both: each
 input of a short-context pass is the audio's frames plus 0.5 s, rounded up to a multiple of
 ``bucket_s`` seconds (:func:`context_frames`), so that windows of similar length share one
