@@ -137,9 +137,15 @@ class TranscribeOptions:
         vad: skip non-speech with Silero VAD (shipped with faster-whisper; offline).
         batch_size: > 1 decodes that many inputs of at most 30 s together (one encoder call,
             greedy, the temperature ladder only for an input whose result looks degenerate),
-            and that many VAD chunks of a longer file together (faster-whisper's batched
+            and that many speech windows of a longer file together (its VAD speech, pauses
+            left out, :mod:`asr.windows`; with ``beam_size`` > 1, faster-whisper's batched
             pipeline; without ``vad`` a long file is decoded sequentially). 1: every input
             through faster-whisper's sequential ``transcribe``.
+        window_s: the most speech (seconds) one window of a long file holds.
+        join_spans: whether a window of a long file holds several speech turns (up to
+            ``window_s``) or one. ``None``: the model's choice: one turn per window for a model
+            with short encoder contexts (a window then costs only its length, and it decodes
+            what such a model was trained on), joined for one without (every window costs 30 s).
         beam_size: 1 is greedy (fast on a CPU); 5 is Whisper's usual beam.
         temperatures: the fallback ladder: a segment whose output looks degenerate (compression
             ratio above ``compression_ratio_threshold``, low log-probability) is decoded again hotter.
@@ -150,6 +156,8 @@ class TranscribeOptions:
     word_timestamps: bool = False
     vad: bool = True
     batch_size: int = 8
+    window_s: float = 30.0
+    join_spans: bool | None = None
     beam_size: int = 1
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4
@@ -163,6 +171,8 @@ class TranscribeOptions:
             normalize_script(self.script)  # UnknownScriptError lists the scripts
         if self.batch_size < 1 or self.beam_size < 1:
             raise InputError("batch_size and beam_size must be at least 1")
+        if not 0 < self.window_s <= 30:
+            raise InputError(f"window_s must be more than 0 and at most 30 s, got {self.window_s}")
 
 
 
@@ -242,6 +252,8 @@ class Transcriber:
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,  # a hallucination must not feed the next window
         )
+        if options.batch_size > 1 and options.vad and options.beam_size == 1:
+            return self._windowed(audio, options, lang), lang, prob
         if options.batch_size > 1 and options.vad:
             if self._batched is None:
                 from faster_whisper import BatchedInferencePipeline
@@ -279,15 +291,77 @@ class Transcriber:
 
         return convert(), lang, prob
 
+    def _batch_decoder(self) -> Any:
+        from asr.streaming.decoder import BatchDecoder
+
+        if self._decoder is None:
+            self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
+        return self._decoder
+
+    def _windowed(self, audio: np.ndarray, options: TranscribeOptions, lang: str) -> Iterator[Segment]:
+        """Segments of a long input from its speech windows (:mod:`asr.windows`), ``batch_size``
+        windows per encoder call, greedy; a window whose result looks degenerate is decoded again
+        alone with the temperature ladder. One segment per window, or with ``word_timestamps``
+        one per speech piece that has words; times are the input's."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        from asr.streaming.decoder import DecodeRequest
+        from asr.windows import spans_of, speech_windows
+
+        spans = spans_of(get_speech_timestamps(audio, VadOptions(max_speech_duration_s=options.window_s)))
+        join = options.join_spans if options.join_spans is not None else not self.info.context_bucket_s
+        windows = speech_windows(spans, options.window_s, SAMPLE_RATE, join=join)
+        token = self.info.whisper_token(lang)
+        target = self._output_script(lang, options.script)
+        ladder = replace(options, vad=False, batch_size=1, language=lang)
+        count = 0
+        for at in range(0, len(windows), options.batch_size):
+            group = windows[at : at + options.batch_size]
+            clips = [w.audio(audio) for w in group]
+            requests = [DecodeRequest(clip, token, (token,)) for clip in clips]
+            hyps = self._batch_decoder().decode(requests, word_times=options.word_timestamps)
+            for window, clip, hyp in zip(group, clips, hyps):
+                silent, degenerate = _verdict(hyp, options)
+                if degenerate and len(options.temperatures) > 1:
+                    retried, _, _ = self.segments(clip, ladder)
+                    for seg in retried:
+                        yield replace(seg, id=count, start=window.original_time(seg.start),
+                                      end=window.original_time(seg.end, is_end=True),
+                                      words=tuple(replace(w, start=window.original_time(w.start),
+                                                          end=window.original_time(w.end, is_end=True))
+                                                  for w in seg.words))  # fmt: skip
+                        count += 1
+                    continue
+                if silent or not hyp.text.strip():
+                    continue
+                for seg in self._window_segments(window, hyp, lang, target, options.word_timestamps):
+                    yield replace(seg, id=count)
+                    count += 1
+
+    def _window_segments(self, window: Any, hyp: Any, lang: str, target: str, timed: bool) -> list[Segment]:
+        common = dict(language=lang, script=target, avg_logprob=round(hyp.avg_logprob, 4),
+                      no_speech_prob=round(hyp.no_speech_prob, 4), compression_ratio=round(hyp.compression_ratio, 3))  # fmt: skip
+        if not (timed and hyp.words):
+            return [Segment(0, round(window.start, 3), round(window.end, 3),
+                            self._converted(hyp.text.strip(), lang, target), **common)]  # fmt: skip
+        pieces: dict[int, list[Word]] = {}
+        for w in hyp.words:
+            word = Word(window.original_time(w.start), window.original_time(w.end, is_end=True),
+                        self._converted(w.word.strip(), lang, target), w.probability)  # fmt: skip
+            pieces.setdefault(window.piece_of(w.start), []).append(word)
+        out = []
+        for _, words in sorted(pieces.items()):
+            text = self._converted(" ".join(w.word for w in words), lang, target)
+            out.append(Segment(0, words[0].start, max(w.end for w in words), text, words=tuple(words), **common))
+        return out
+
     def short_batch(self, batch: list[tuple[_Input, np.ndarray]], options: TranscribeOptions) -> list[Transcript]:
         """Inputs of at most 30 s decoded together (the streaming engine's :class:`BatchDecoder`:
         one encoder call for all, language detection on its output for ``auto``, greedy). An
         input whose result looks degenerate (compression ratio, log-probability) is decoded again
         alone with the temperature ladder; one the VAD finds no speech in has no segments."""
-        from asr.streaming.decoder import BatchDecoder, DecodeRequest
+        from asr.streaming.decoder import DecodeRequest
 
-        if self._decoder is None:
-            self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
         by_token = self._codes_by_token()
         todo: list[tuple[int, _Input, np.ndarray, str | None]] = []
         out: dict[int, Transcript] = {}
@@ -300,14 +374,11 @@ class Transcriber:
             todo.append((index, item, audio, code))
         requests = [DecodeRequest(audio, self.info.whisper_token(code) if code else None, tuple(by_token))
                     for _, _, audio, code in todo]  # fmt: skip
-        hyps = self._decoder.decode(requests, word_times=options.word_timestamps) if requests else []
+        hyps = self._batch_decoder().decode(requests, word_times=options.word_timestamps) if requests else []
         for (index, item, audio, code), hyp in zip(todo, hyps):
-            silent = hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
-            degenerate = hyp.compression_ratio > options.compression_ratio_threshold or (
-                hyp.avg_logprob < options.log_prob_threshold and not silent
-            )
+            silent, degenerate = _verdict(hyp, options)
             if degenerate and len(options.temperatures) > 1:
-                out[index] = _one(self, item, replace(options, language=code or options.language), audio)
+                out[index] = _one(self, item, replace(options, language=code or options.language, batch_size=1), audio)
                 continue
             lang = code or by_token[hyp.language]
             out[index] = self._short_transcript(item.path, audio, hyp, lang, options, silent)
@@ -334,6 +405,17 @@ class Transcriber:
             compression_ratio=round(hyp.compression_ratio, 3),
         )
         return Transcript(path, (segment,), lang, hyp.language_probability, duration)
+
+
+def _verdict(hyp: Any, options: TranscribeOptions) -> tuple[bool, bool]:
+    """(silent, degenerate) for a greedy hypothesis, by faster-whisper's own gates: silent when the
+    no-speech probability is high and the text unlikely; degenerate (worth the temperature ladder)
+    when it repeats itself (compression ratio) or is unlikely without being silence."""
+    silent = hyp.no_speech_prob > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
+    degenerate = hyp.compression_ratio > options.compression_ratio_threshold or (
+        hyp.avg_logprob < options.log_prob_threshold and not silent
+    )
+    return silent, degenerate
 
 
 def _has_speech(audio: np.ndarray) -> bool:

@@ -266,6 +266,62 @@ def test_short_encoder_contexts_train_apart_and_cache_under_their_own_keys(
     assert context_frames(16000 * 3, 2.0) == 400 and context_frames(16000 * 29, 2.0) == 3000
 
 
+def test_trainable_top_encoder_layers_cache_their_input_and_learn(
+    tmp_path: Path, corpus: dict[str, Path], tokenizer
+) -> None:
+    """``encoder_trainable_layers``: the frozen bottom's output is cached; the top layer, the final
+    layer norm and the decoder get gradients; the loss is the uncached model's."""
+    import torch
+
+    from asr.train.data import WhisperBatches, make_dataloader
+    from asr.train.module import WhisperFineTuner, whisper_encode, whisper_encode_top
+
+    options = {"freeze_encoder": True, "encoder_trainable_layers": 1, "encoder_lr_scale": 0.5,
+               "spec_augment": {"enabled": False}, "encoder_context": {"bucket_s": 2.0, "share": 0.5}}  # fmt: skip
+    plain = WhisperFineTuner(_module_cfg(tmp_path, **options))
+    cached = WhisperFineTuner(_module_cfg(tmp_path, encoder_cache=str(tmp_path / "cache"), **options))
+    encoder = cached.model.model.encoder
+    split = len(encoder.layers) - 1
+    assert cached.encoder_split == split
+    dataset = WhisperBatches(cached.tokenizer, cached.plan, context=cached.context)
+    loader = make_dataloader({"manifest_filepath": str(corpus["ary"] / "train.jsonl"), "batch_size": 8,
+                              "shuffle": False, "force_finite": True}, dataset)  # fmt: skip
+    batch = next(b for b in loader if len(set(b.frames)) > 1)
+    encoder.eval()
+    with torch.no_grad():  # the split pass is the whole encoder, at 30 s and at a short context
+        for frames in sorted(set(batch.frames)):
+            features = batch.input_features[:2, :, :frames]
+            whole = whisper_encode(encoder, features)
+            split_pass = whisper_encode_top(encoder, whisper_encode(encoder, features, split), split)
+            assert torch.allclose(whole, split_pass, atol=1e-5)
+    plain.eval()
+    cached.eval()
+    with torch.no_grad():
+        reference, _ = plain._loss(batch)
+        first, _ = cached._loss(batch)
+    assert float(first) == pytest.approx(float(reference), abs=1e-3)  # float16 cache
+    stored = [np.load(p) for p in (tmp_path / "cache").rglob("*.npy")]
+    assert len(stored) == 8 and {a.shape[-1] for a in stored} == {encoder.config.d_model}
+    # a training step: gradients reach the top layer, not the frozen bottom
+    cached.train()
+    assert encoder.layers[split].training and not encoder.layers[0].training
+    loss, _ = cached._loss(batch)
+    loss.backward()
+    assert (cached.encoder_cache.misses, cached.encoder_cache.hits) == (8, 8)
+    top = [p.grad for p in encoder.layers[split].parameters()] + [p.grad for p in encoder.layer_norm.parameters()]
+    assert all(g is not None and float(g.abs().sum()) > 0 for g in top)
+    assert all(p.grad is None for p in encoder.layers[0].parameters())
+    assert all(p.grad is None for p in encoder.conv1.parameters())
+    # a new cache folder: the cached values are not the whole encoder's
+    frozen = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, spec_augment={"enabled": False},
+                                          encoder_cache=str(tmp_path / "cache")))  # fmt: skip
+    assert frozen.encoder_cache.folder != cached.encoder_cache.folder
+    with pytest.raises(InputError, match="freeze_encoder"):
+        WhisperFineTuner(_module_cfg(tmp_path, encoder_trainable_layers=1, spec_augment={"enabled": False}))
+    with pytest.raises(InputError, match="encoder_lr_scale"):
+        WhisperFineTuner(_module_cfg(tmp_path, **{**options, "encoder_lr_scale": 0.0}))
+
+
 def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
     from asr.train.module import WhisperFineTuner
 

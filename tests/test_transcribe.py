@@ -182,3 +182,73 @@ def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
         cer_batched = score(refs, [t.text for _, t in mine], lang).cer
         cer_single = score(refs, [t.text for _, t in theirs], lang).cer
         assert cer_batched <= cer_single + 0.05, (lang, cer_batched, cer_single)
+
+
+def test_speech_windows_group_spans_and_map_times_back() -> None:
+    from asr.windows import SpeechWindow, speech_windows
+
+    sr = 100  # 100 samples a second keeps the numbers readable
+    spans = [(100, 400), (1000, 1500), (1600, 1700), (3000, 6500)]  # 3 s, 5 s, 1 s, 35 s of speech
+    windows = speech_windows(spans, max_s=10, sample_rate=sr)
+    assert [w.pieces for w in windows] == [
+        ((100, 400), (1000, 1500), (1600, 1700)),  # 9 s of speech, pauses left out
+        ((3000, 4000),), ((4000, 5000),), ((5000, 6000),), ((6000, 6500),),  # a long span is cut
+    ]
+    first = windows[0]
+    assert first.samples == 900 and (first.start, first.end) == (1.0, 17.0)
+    audio = np.arange(7000, dtype=np.float32)
+    assert np.array_equal(first.audio(audio), np.concatenate([audio[100:400], audio[1000:1500], audio[1600:1700]]))
+    assert first.original_time(0.0) == 1.0 and first.original_time(2.5) == 3.5
+    assert first.original_time(3.0) == 10.0  # a word starting on the boundary starts in the next piece
+    assert first.original_time(3.0, is_end=True) == 4.0  # one ending there ends in the piece before
+    assert first.original_time(8.5) == 16.5 and first.original_time(9.5) == 17.0  # clamped to the piece
+    assert [first.piece_of(t) for t in (0.5, 3.0, 7.9, 8.5)] == [0, 1, 1, 2]
+    turns = speech_windows(spans, max_s=10, sample_rate=sr, join=False)
+    assert [w.pieces for w in turns][:3] == [((100, 400),), ((1000, 1500),), ((1600, 1700),)]
+    assert len(turns) == 7 and turns[3].pieces == ((3000, 4000),)
+    assert speech_windows([], 30) == [] and SpeechWindow(((0, 16000),)).end == 1.0
+    with pytest.raises(InputError, match="sorted"):
+        speech_windows([(500, 600), (100, 200)], 30)
+    with pytest.raises(InputError, match="max_s"):
+        speech_windows(spans, 0)
+
+
+@pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
+                    reason="the bundled model is not in this checkout")  # fmt: skip
+def test_a_long_recording_is_decoded_in_speech_windows(tmp_path: Path) -> None:
+    """A 1-min recording (Darija clips between pauses): batched transcription decodes its speech
+    turns, gives times in the recording where the clips are, and is as accurate as
+    faster-whisper's own sequential transcribe of the whole file."""
+    import soundfile as sf
+
+    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.audio import load_audio
+    from awal.manifest import read_manifest
+    from awal.scoring import score
+
+    records = [r for r in read_manifest(SAMPLES / "heldout.jsonl") if r.lang == "ary"] * 2
+    pause = np.zeros(int(16000 * 3.5), np.float32)
+    parts, placed, at = [pause], [], len(pause) / 16000
+    for r in records:
+        clip = load_audio(r.audio_filepath, sr=16000, mono=True)
+        parts += [clip, pause]
+        placed.append((at, at + len(clip) / 16000))
+        at += (len(clip) + len(pause)) / 16000
+    call = tmp_path / "call.wav"
+    sf.write(call, np.concatenate(parts), 16000)
+    assert at > 45
+    engine = Transcriber()
+    options = TranscribeOptions(language="ary", batch_size=4, word_timestamps=True, join_spans=False)
+    (windowed,) = transcribe_files([str(call)], engine, options)
+    assert windowed.error is None and windowed.duration == pytest.approx(at, abs=0.01)
+    segments = windowed.segments
+    assert [s.id for s in segments] == list(range(len(segments))) and len(segments) == len(records)
+    assert all(a.start <= b.start for a, b in zip(segments, segments[1:]))
+    words = [w for s in segments for w in s.words]
+    assert len(words) >= len(records)
+    for w in words:  # every word where a clip is (VAD pads speech by 0.4 s), none in the pauses
+        assert any(start - 0.6 <= w.start and w.end <= end + 0.6 for start, end in placed), w
+    (sequential,) = transcribe_files([str(call)], engine, TranscribeOptions(language="ary", batch_size=1))
+    ref = " ".join(r.text for r in records)
+    mine, theirs = score([ref], [windowed.text], "ary").cer, score([ref], [sequential.text], "ary").cer
+    assert mine <= theirs + 0.05, (mine, theirs)

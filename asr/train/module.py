@@ -11,8 +11,10 @@ Lightning's trainer (DDP, bf16, gradient accumulation) and NeMo's experiment man
   tokenizer and generation settings (the smoke test);
 - the languages, the Whisper token and the training script of each (:class:`~asr.train.data.TokenPlan`);
 - how the encoder trains: ``freeze_encoder`` (then its outputs can be computed once and kept on
-  disk, ``encoder_cache``: what makes CPU fine-tuning of whisper-base practical) or
-  ``encoder_lr_scale`` (a lower learning rate for it);
+  disk, ``encoder_cache``: what makes CPU fine-tuning of whisper-base practical), with
+  ``encoder_trainable_layers`` its top layers only (the cache then keeps the input of the first
+  of them, so a step runs those layers and the decoder), or ``encoder_lr_scale`` (a lower
+  learning rate for the encoder, or for its trainable top layers);
 - SpecAugment (Whisper's own ``apply_spec_augment`` masks), gradient checkpointing, the optimizer
   (AdamW) and the schedule (linear warm-up, then cosine or linear decay to ``min_lr_ratio``);
 - validation: loss, and greedy decoding scored with :mod:`awal.scoring` into ``val_wer`` /
@@ -39,7 +41,7 @@ from torch import nn
 from asr.train.data import EncoderContext, TokenPlan, WhisperBatch
 from awal.errors import InputError
 
-__all__ = ["WhisperFineTuner", "base_checkpoint", "load_whisper_hf", "whisper_encode"]
+__all__ = ["WhisperFineTuner", "base_checkpoint", "load_whisper_hf", "whisper_encode", "whisper_encode_top"]
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +49,37 @@ log = logging.getLogger(__name__)
 WHISPER_BASE = "whisper-base"
 
 
-def whisper_encode(encoder: Any, features: torch.Tensor) -> torch.Tensor:
+def whisper_encode(encoder: Any, features: torch.Tensor, stop: int | None = None) -> torch.Tensor:
     """The Whisper encoder's last hidden state for ``features`` of any length up to 30 s.
 
     At 3000 frames this is transformers' own forward pass. Shorter inputs (a short encoder
     context, :func:`asr.features.context_frames`), which transformers refuses, get what
     CTranslate2 computes for them in serving: the same convolutions and layers, with the first
-    positions of the position embedding.
+    positions of the position embedding. With ``stop``, only the layers before it run and their
+    output is returned (no final layer norm): :func:`whisper_encode_top` finishes it.
     """
     expected = encoder.config.max_source_positions * encoder.conv1.stride[0] * encoder.conv2.stride[0]
-    if features.shape[-1] == expected:
+    if features.shape[-1] == expected and stop is None:
         return encoder(features).last_hidden_state
     x = nn.functional.gelu(encoder.conv1(features))
     x = nn.functional.gelu(encoder.conv2(x)).permute(0, 2, 1)
     x = x + encoder.embed_positions.weight[: x.shape[1]]
     x = nn.functional.dropout(x, p=encoder.dropout, training=encoder.training)
-    for layer in encoder.layers:
+    if stop is not None:
+        return _run_layers(encoder.layers[:stop], x)
+    return encoder.layer_norm(_run_layers(encoder.layers, x))
+
+
+def whisper_encode_top(encoder: Any, hidden: torch.Tensor, start: int) -> torch.Tensor:
+    """The rest of :func:`whisper_encode` from layer ``start``: those layers, then the layer norm."""
+    return encoder.layer_norm(_run_layers(encoder.layers[start:], hidden))
+
+
+def _run_layers(layers: Any, x: torch.Tensor) -> torch.Tensor:
+    for layer in layers:
         out = layer(x, None)
         x = out[0] if isinstance(out, tuple) else out
-    return encoder.layer_norm(x)
+    return x
 
 
 def base_checkpoint() -> Path:
@@ -202,9 +216,23 @@ class WhisperFineTuner(pl.LightningModule):
         for key in ("dropout", "attention_dropout", "activation_dropout"):
             if key in cfg and cfg[key] is not None:
                 setattr(config, key, float(cfg[key]))
+        encoder = self.model.model.encoder
+        top = int(_get(cfg, "encoder_trainable_layers", 0))
+        if not 0 <= top <= len(encoder.layers) or (top and not self.freeze_encoder):
+            raise InputError(
+                f"model.encoder_trainable_layers must be between 0 and {len(encoder.layers)}, and needs "
+                "model.freeze_encoder: true (it names the top layers that still train)"
+            )
+        if top and float(_get(cfg, "encoder_lr_scale", 1.0)) <= 0:
+            raise InputError("model.encoder_trainable_layers needs model.encoder_lr_scale > 0 (their learning rate)")
+        #: the first encoder layer that trains (``len(layers)``: none): the cache holds its input
+        self.encoder_split = len(encoder.layers) - top
         if self.freeze_encoder:
-            for p in self.model.model.encoder.parameters():
+            for p in encoder.parameters():
                 p.requires_grad_(False)
+            for module in [*encoder.layers[self.encoder_split :], *([encoder.layer_norm] if top else [])]:
+                for p in module.parameters():
+                    p.requires_grad_(True)
         cache_dir = _get(cfg, "encoder_cache")
         self.encoder_cache: EncoderCache | None = None
         if cache_dir:
@@ -230,17 +258,29 @@ class WhisperFineTuner(pl.LightningModule):
     # --- encoder ---------------------------------------------------------------------------
 
     def _encoder_fingerprint(self) -> str:
-        """Names the frozen encoder: the cache is reused only by the same weights."""
+        """Names the frozen part of the encoder and where it stops: the cache is reused only by the
+        same weights (a fully frozen encoder hashes all of them, as it always has)."""
+        encoder = self.model.model.encoder
+        layers = len(encoder.layers)
         h = hashlib.sha256()
-        for name, tensor in sorted(self.model.model.encoder.state_dict().items()):
+        for name, tensor in sorted(encoder.state_dict().items()):
+            parts = name.split(".")
+            trains = parts[0] == "layer_norm" or (parts[0] == "layers" and int(parts[1]) >= self.encoder_split)
+            if self.encoder_split < layers and trains:
+                continue
             h.update(name.encode())
             h.update(tensor.detach().float().cpu().numpy()[..., :8].tobytes())
+        if self.encoder_split < layers:
+            h.update(f"stop={self.encoder_split}".encode())
         return h.hexdigest()[:16]
 
     def train(self, mode: bool = True) -> WhisperFineTuner:
         super().train(mode)
         if self.freeze_encoder:
-            self.model.model.encoder.eval()  # no dropout: a frozen encoder gives fixed outputs
+            encoder = self.model.model.encoder
+            encoder.eval()  # no dropout: a frozen encoder gives fixed outputs
+            for layer in encoder.layers[self.encoder_split :]:
+                layer.train(mode)
         return self
 
     def _encode(self, batch: WhisperBatch) -> list[tuple[list[int], torch.Tensor]]:
@@ -255,14 +295,23 @@ class WhisperFineTuner(pl.LightningModule):
 
     def _encode_rows(self, batch: WhisperBatch, rows: list[int], frames: int) -> torch.Tensor:
         encoder = self.model.model.encoder
+        split = self.encoder_split if self.encoder_split < len(encoder.layers) else None
+        if self.freeze_encoder:
+            hidden = self._frozen_rows(batch, rows, frames, split)
+            return hidden if split is None else whisper_encode_top(encoder, hidden.to(self.dtype_of_encoder()), split)
+        features = batch.input_features[rows, :, :frames].to(self.device)
+        if self.training and self.model.config.apply_spec_augment:
+            features = self.model.model._mask_input_features(features)
+        return whisper_encode(encoder, features)
+
+    def _frozen_rows(self, batch: WhisperBatch, rows: list[int], frames: int, split: int | None) -> torch.Tensor:
+        """The frozen encoder's output for ``rows`` (up to layer ``split`` when its top trains),
+        from the cache where there is one."""
+        encoder = self.model.model.encoder
         features = batch.input_features[rows, :, :frames].to(self.device)
         if self.encoder_cache is None:
-            if self.freeze_encoder:
-                with torch.no_grad():
-                    return whisper_encode(encoder, features.to(self.dtype_of_encoder()))
-            if self.training and self.model.config.apply_spec_augment:
-                features = self.model.model._mask_input_features(features)
-            return whisper_encode(encoder, features)
+            with torch.no_grad():
+                return whisper_encode(encoder, features.to(self.dtype_of_encoder()), split)
         full = frames == batch.input_features.shape[-1]
         keys = [batch.keys[i] if full else f"{batch.keys[i]}@{frames}" for i in rows]
         outputs: list[torch.Tensor | None] = []
@@ -276,7 +325,7 @@ class WhisperFineTuner(pl.LightningModule):
         self.encoder_cache.misses += len(missing)
         if missing:
             with torch.no_grad():
-                fresh = whisper_encode(encoder, features[missing].to(self.dtype_of_encoder()))
+                fresh = whisper_encode(encoder, features[missing].to(self.dtype_of_encoder()), split)
             for k, j in enumerate(missing):
                 value = fresh[k].float().cpu().numpy()
                 self.encoder_cache.put(keys[j], value)
