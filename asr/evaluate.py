@@ -140,11 +140,10 @@ def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: s
     (:func:`asr.features.context_frames`) and clips of one length are encoded together.
     """
     import numpy as np
-    from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
-    from asr.features import context_frames
+    from asr.features import context_frames, encoder_input
 
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=token)
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -153,7 +152,7 @@ def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: s
     out: list[str] = [""] * len(batch)
     for width in sorted(set(widths)):
         rows = [i for i, w in enumerate(widths) if w == width]
-        features = np.stack([pad_or_trim(model.feature_extractor(batch[i])[:, :-1], length=width) for i in rows])
+        features = np.stack([encoder_input(model.feature_extractor(batch[i]), width)[0] for i in rows])
         results = model.model.generate(
             model.encode(features),
             [prompt] * len(rows),

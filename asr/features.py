@@ -29,7 +29,7 @@ import numpy as np
 
 from awal.errors import InputError
 
-__all__ = ["CHUNK_SECONDS", "N_FRAMES", "SAMPLE_RATE", "context_frames", "serving_features"]
+__all__ = ["CHUNK_SECONDS", "N_FRAMES", "SAMPLE_RATE", "context_frames", "encoder_input", "serving_features"]
 
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 30
@@ -52,6 +52,17 @@ def context_frames(n_samples: int, bucket_s: float | None) -> int:
     return min(N_FRAMES, -(-content // step) * step)
 
 
+def encoder_input(spectrogram: np.ndarray, width: int) -> tuple[np.ndarray, int]:
+    """(the encoder's ``(n_mels, width)`` input, its content frames) from the normalized log-mel
+    ``spectrogram`` of one window (faster-whisper's ``FeatureExtractor`` output): the audio's
+    frames (faster-whisper drops the last one) zero-padded or cut to ``width``. Every path that
+    feeds an encoder (training, evaluation, batch and streaming decoding) goes through here."""
+    content = min(width, max(spectrogram.shape[-1] - 1, 0))
+    out = np.zeros((spectrogram.shape[0], width), dtype=np.float32)
+    out[:, :content] = spectrogram[:, :content]
+    return out, content
+
+
 @lru_cache(maxsize=4)
 def _extractor(n_mels: int):
     from faster_whisper.feature_extractor import FeatureExtractor
@@ -71,8 +82,4 @@ def serving_features(audio: np.ndarray, n_mels: int = 80, frames: int = N_FRAMES
         raise InputError(f"expected mono audio (1-D), got shape {audio.shape}")
     if len(audio) > CHUNK_SECONDS * SAMPLE_RATE:
         raise InputError(f"{len(audio) / SAMPLE_RATE:.2f} s is longer than one {CHUNK_SECONDS} s window")
-    features = _extractor(n_mels)(audio.astype(np.float32, copy=False))
-    content = features[:, : min(frames, features.shape[-1] - 1)]  # faster-whisper's content_frames
-    out = np.zeros((n_mels, frames), dtype=np.float32)
-    out[:, : content.shape[-1]] = content
-    return out
+    return encoder_input(_extractor(n_mels)(audio.astype(np.float32, copy=False)), frames)[0]

@@ -339,8 +339,13 @@ class Transcriber:
                     count += 1
 
     def _window_segments(self, window: Any, hyp: Any, lang: str, target: str, timed: bool) -> list[Segment]:
-        common = dict(language=lang, script=target, avg_logprob=round(hyp.avg_logprob, 4),
-                      no_speech_prob=round(hyp.no_speech_prob, 4), compression_ratio=round(hyp.compression_ratio, 3))  # fmt: skip
+        common: dict[str, Any] = dict(
+            language=lang,
+            script=target,
+            avg_logprob=round(hyp.avg_logprob, 4),
+            no_speech_prob=round(hyp.no_speech_prob, 4),
+            compression_ratio=round(hyp.compression_ratio, 3),
+        )
         if not (timed and hyp.words):
             return [Segment(0, round(window.start, 3), round(window.end, 3),
                             self._converted(hyp.text.strip(), lang, target), **common)]  # fmt: skip

@@ -94,14 +94,10 @@ class BatchDecoder:
     def _features(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
         """(the encoder's input, its content frames): faster-whisper's features, zero-padded to
         30 s, or to the window's short context."""
-        from asr.features import context_frames
+        from asr.features import context_frames, encoder_input
 
         width = context_frames(len(audio), self.context_bucket_s)
-        features = self.model.feature_extractor(np.asarray(audio, dtype=np.float32))
-        frames = min(width, max(features.shape[-1] - 1, 0))
-        out = np.zeros((features.shape[0], width), dtype=np.float32)
-        out[:, :frames] = features[:, :frames]
-        return out, frames
+        return encoder_input(self.model.feature_extractor(np.asarray(audio, dtype=np.float32)), width)
 
     def decode(self, requests: Sequence[DecodeRequest], word_times: bool = True) -> list[Hypothesis]:
         """One hypothesis per request, in order; ``word_times=False`` skips the alignment (the
