@@ -400,6 +400,28 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
     assert not bundle(out, dest)  # not better than what is bundled: kept
 
 
+def test_bundling_compares_models_as_they_are_served(tmp_path: Path) -> None:
+    """A short-context model counts its ``<lang>_short`` rows (what serving encodes), packed rows
+    never count, and a model without short contexts counts its plain rows."""
+    from asr.train.card import bundle, mean_cer
+
+    def model(name: str, metrics: dict, context: dict | None = None) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        info = {"metrics": metrics, **({"encoder_context": context} if context else {})}
+        (folder / "awal.json").write_text(json.dumps(info), encoding="utf-8")
+        return folder
+
+    old = model("old", {"ary": {"cer": 0.22}, "zgh": {"cer": 0.26}})
+    rows = {"ary": {"cer": 0.15}, "zgh": {"cer": 0.17}, "ary_short": {"cer": 0.25}, "zgh_short": {"cer": 0.29},
+            "ary_packed": {"cer": 0.01}}  # fmt: skip
+    new = model("new", rows, {"bucket_s": 5.0, "share": 0.8})
+    assert mean_cer(old) == pytest.approx(0.24) and mean_cer(new) == pytest.approx(0.27)
+    assert not bundle(new, old)  # better at 30 s, worse as served: kept
+    plain = model("plain", {"ary": {"cer": 0.2}, "zgh": {"cer": 0.2}, "zgh_packed": {"cer": 0.9}})
+    assert mean_cer(plain) == pytest.approx(0.2)
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint(corpus: dict[str, Path], tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     overrides = ("trainer.max_steps=40", "trainer.val_check_interval=5", "trainer.limit_val_batches=1",

@@ -200,12 +200,23 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 def mean_cer(model: Path) -> float | None:
-    """The mean held-out CER over the languages in ``model/awal.json``'s metrics."""
+    """The mean held-out CER over the languages in ``model/awal.json``'s metrics, as the model is
+    served: a model trained with short encoder contexts encodes short inputs short, so its
+    ``<lang>_short`` row counts where it has one; other conditions (``<lang>_packed``) do not."""
     try:
-        metrics = json.loads((model / "awal.json").read_text(encoding="utf-8")).get("metrics") or {}
+        info = json.loads((model / "awal.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    cers = [m["cer"] for m in metrics.values() if isinstance(m, dict) and isinstance(m.get("cer"), (int, float))]
+    metrics = info.get("metrics") or {}
+    short = bool((info.get("encoder_context") or {}).get("bucket_s"))
+    cers = []
+    for lang, row in metrics.items():
+        if "_" in lang:
+            continue
+        served = metrics.get(f"{lang}_short") if short else None
+        chosen = served if isinstance(served, dict) else row
+        if isinstance(chosen, dict) and isinstance(chosen.get("cer"), (int, float)):
+            cers.append(float(chosen["cer"]))
     return sum(cers) / len(cers) if cers else None
 
 
