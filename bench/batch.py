@@ -18,7 +18,8 @@ Systems, the same model and audio, side by side in one run, each with ``--thread
 
 * ``awal transcribe``: :func:`asr.transcribe.transcribe_files` (what the command runs; the
   model loaded once, outside the timing) with ``--batch-size``: short inputs decoded together
-  (one encoder call, greedy), long ones cut at VAD boundaries and decoded in batches;
+  (one encoder call, greedy), long ones as speech windows (Silero VAD's speech, pauses left out,
+  :mod:`asr.windows`) decoded in batches;
 * ``faster-whisper``: ``WhisperModel.transcribe(path, language=...)`` file after file with its
   defaults (beam 5, temperature fallback, no VAD): what a plain faster-whisper script does;
 * ``faster-whisper, beam 1``: the same, greedy (the gap that is not the beam);
@@ -26,10 +27,13 @@ Systems, the same model and audio, side by side in one run, each with ``--thread
   ``batch_size``; ``chunk_length_s=30`` on long audio) on the same model's weights in
   float32 (:func:`asr.train.ct2_to_hf.convert_ct2_to_hf` of the CTranslate2 folder; int8 weights
   are dequantized): PyTorch has no int8 path for it on a CPU;
-* ``engine floor``: what the CTranslate2 engine itself costs: the encoder on every 30-s window
-  and greedy decoding, batched, nothing else (no VAD, no word times, no files); on long audio,
-  the recordings cut into consecutive 30-s windows. ``awal transcribe`` cannot go faster than
-  this; the gap is reported.
+* ``engine floor``: what the CTranslate2 engine itself costs: the encoder on every window and
+  greedy decoding, batched, nothing else (no VAD, no word times, no files); on long audio, the
+  recordings cut into consecutive 30-s windows. A window is encoded as ``awal transcribe``
+  encodes it: 30 s, or for a model trained with short encoder contexts (its ``awal.json``) its
+  own length rounded up to the model's bucket. On short files ``awal transcribe`` cannot go
+  faster than this, and the gap is its pipeline's cost (reading, VAD, the ladder); on long ones
+  it can, by leaving the pauses out.
 
 Reported per workload and system: wall seconds, seconds per file, x real time (audio seconds
 per wall second), the ratios of ``awal transcribe`` to each other system, and the CER of each
@@ -210,13 +214,17 @@ def transformers_system(hf_dir: Path, token: str, batch_size: int, threads: int)
 
 
 def floor_system(model_path: str, token: str, batch_size: int, threads: int) -> Callable[[list[str]], list[str]]:
-    """The engine alone: every 30-s window encoded and decoded greedily, in batches."""
+    """The engine alone: every window (30 s at most) encoded as the model is served and decoded
+    greedily, in batches."""
     import soundfile as sf
     from faster_whisper import WhisperModel
 
+    from asr.export import read_awal_json
     from asr.streaming.decoder import BatchDecoder, DecodeRequest
 
-    decoder = BatchDecoder(WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads))
+    bucket = read_awal_json(model_path).context_bucket_s
+    model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads)
+    decoder = BatchDecoder(model, context_bucket_s=bucket)
 
     def run(paths: list[str]) -> list[str]:
         windows: list[tuple[int, np.ndarray]] = []
