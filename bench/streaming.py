@@ -2,7 +2,7 @@
 """Streaming latency and capacity: concurrent real-time calls against ``awal serve``.
 
     python bench/streaming.py DATA_DIR [--model whisper-base-awal] [--sessions 1 2 4 8] [--minutes 2]
-                              [--memory-minutes 10] [--threads 2] [--out docs/bench]
+                              [--memory-minutes 10] [--peer-memory-minutes M] [--threads 2] [--out docs/bench]
 
 DATA_DIR is laid out like the shared data folder beside the checkout; its Darija sentences
 (``doda/ongoing__4*.csv``, never used in the ASR recipe's training) are spoken by espeak-ng
@@ -530,10 +530,11 @@ def run_system(name: str, proc: subprocess.Popen, address: str, call: Call, args
     held = [row["sessions"] for row in levels if row["holds"]]
     capacity = max(held) if held else 0
     memory: list[tuple[float, float]] = []
-    if args.memory_minutes > 0:
+    minutes = args.memory_minutes if name == "awal" or args.peer_memory_minutes is None else args.peer_memory_minutes
+    if minutes > 0:
         n = max(capacity, 1)
-        print(f"{name}: memory, {n} session(s) for {args.memory_minutes:g} min ...", file=sys.stderr)
-        memory = asyncio.run(memory_run(replay_one, address, proc.pid, call, n, args.memory_minutes * 60, rng))
+        print(f"{name}: memory, {n} session(s) for {minutes:g} min ...", file=sys.stderr)
+        memory = asyncio.run(memory_run(replay_one, address, proc.pid, call, n, minutes * 60, rng))
     # RSS swings by tens of MB with each decoding step's buffers: compare medians, not two samples
     end = memory[-1][0] if memory else 0.0
     second_minute = [mb for t, mb in memory if 60 <= t < 120]
@@ -541,12 +542,13 @@ def run_system(name: str, proc: subprocess.Popen, address: str, call: Call, args
     growth = None
     if second_minute and last_minute:
         growth = round(float(np.median(last_minute) - np.median(second_minute)), 1)
-    return {"system": name, "levels": levels, "capacity": capacity, "memory_mb": memory, "memory_growth_mb": growth,
+    return {"system": name, "levels": levels, "capacity": capacity, "memory_minutes": minutes, "memory_mb": memory,
+            "memory_growth_mb": growth,
             "memory_median_mb": (round(float(np.median(second_minute)), 1) if second_minute else None,
                                  round(float(np.median(last_minute)), 1) if last_minute else None)}  # fmt: skip
 
 
-def report_table(results: list[dict[str, Any]], memory_minutes: float) -> str:
+def report_table(results: list[dict[str, Any]]) -> str:
     header = "| system | sessions | utterances | first partial p50 / p95 | final p50 / p95 | missed | RTF | engine busy | holds |"  # noqa: E501
     lines = [header, "|---|---|---|---|---|---|---|---|---|"]
     for result in results:
@@ -563,8 +565,8 @@ def report_table(results: list[dict[str, Any]], memory_minutes: float) -> str:
         report += f"\n{result['system']}: capacity (largest level that holds) {result['capacity']} real-time sessions"
         first, last = result["memory_median_mb"]
         if result["memory_growth_mb"] is not None:
-            report += (f"; memory over {memory_minutes:g} min: median RSS {first:.0f} MB in the second minute, "
-                       f"{last:.0f} MB in the last ({result['memory_growth_mb']:+.1f} MB)")
+            report += (f"; memory over {result['memory_minutes']:g} min: median RSS {first:.0f} MB in the second "
+                       f"minute, {last:.0f} MB in the last ({result['memory_growth_mb']:+.1f} MB)")
     return report
 
 
@@ -575,6 +577,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--minutes", type=float, default=2.0, help="of the call, per level")
     parser.add_argument("--memory-minutes", type=float, default=10.0, help="0: no memory run")
+    parser.add_argument("--peer-memory-minutes", type=float, default=None,
+                        help="the peers' memory run (default: --memory-minutes)")  # fmt: skip
     parser.add_argument("--max-final-p95", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--peers", default="", help="also whisperlive and/or whisperlivekit (comma-separated)")
@@ -616,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     proc.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-    report = report_table(results, args.memory_minutes)
+    report = report_table(results)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {
