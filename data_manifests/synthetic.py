@@ -18,7 +18,7 @@
 5. :func:`data_manifests.prepare.prepare` normalizes the text to the language's default
    script, validates everything and writes the manifests and the report.
 
-How each language is voiced is :mod:`data_manifests.voicing`; both are documented, with
+How each language is voiced is :mod:`awal.text.voicing`; both are documented, with
 their limits, in docs/data.md ("Synthetic speech").
 
 Deterministic: the same text, options and seed give byte-identical audio and manifests,
@@ -30,15 +30,12 @@ from __future__ import annotations
 
 import collections
 import csv
-import functools
 import json
 import logging
 import math
 import os
 import random
 import re
-import shutil
-import subprocess
 import unicodedata
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -49,17 +46,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from awal.errors import InputError
+from awal.espeak import ESPEAK_RATE, EspeakNotFoundError, darija_letters, espeak_version, find_espeak, speak
 from awal.languages import get_language
 from awal.text.normalize import normalize
-from data_manifests.base import PrepareOptions, Utterance
-from data_manifests.voicing import (
+from awal.text.voicing import (
     DARIJA_LETTERS,
-    DARIJA_LETTERS_FALLBACK,
     ESPEAK_VOICE,
     darija_espeak_input,
     spoken_text,
     tamazight_espeak_input,
 )
+from data_manifests.base import PrepareOptions, Utterance
 
 if TYPE_CHECKING:
     from awal.text.arabizi import Lexicon
@@ -100,20 +97,11 @@ DEFAULT_VOICES: tuple[str, ...] = (
 )  # fmt: skip
 #: Background noises: none, white, pink (1/f power), babble (other sentences, other voices).
 NOISE_KINDS: tuple[str, ...] = ("none", "white", "pink", "babble")
-#: The rate espeak-ng writes.
-ESPEAK_RATE = 22050
 #: The G.711 telephone rate and the band kept by :func:`telephone_channel`.
 TELEPHONE_RATE = 8000
 TELEPHONE_BAND = (300.0, 3400.0)
 #: Peak the mix is scaled down to when it would go above (no clipping).
 PEAK_LIMIT = 0.95
-
-_INSTALL_HINT = "install it with `sudo apt-get install espeak-ng` (Debian/Ubuntu), or run scripts/setup.sh"
-
-
-class EspeakNotFoundError(InputError):
-    """espeak-ng (or its Arabic voice) is not installed; the message says how to install it."""
-
 
 # --- options -------------------------------------------------------------------------------
 
@@ -248,58 +236,9 @@ class SyntheticOptions:
         return tuple(Voice(v, p, r) for v in self.voices for p in self.pitches for r in self.rates)
 
 
-# --- espeak-ng -----------------------------------------------------------------------------
-
-
-def find_espeak() -> str:
-    """The espeak-ng executable, with its Arabic voice; :class:`EspeakNotFoundError` if not."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise EspeakNotFoundError(f"espeak-ng is not installed (the synthetic corpus needs it): {_INSTALL_HINT}")
-    proc = subprocess.run([exe, "-v", ESPEAK_VOICE, "-q", "-x", "ب"], capture_output=True, timeout=60, check=False)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        detail = proc.stderr.decode("utf-8", "replace").strip() or "no phonemes"
-        raise EspeakNotFoundError(f"espeak-ng has no working Arabic voice ({detail}): {_INSTALL_HINT}")
-    return exe
-
-
-@functools.lru_cache(maxsize=None)
-def espeak_version(exe: str) -> str:
-    """``1.51`` (espeak-ng's version), or ``unknown``."""
-    proc = subprocess.run([exe, "--version"], capture_output=True, timeout=60, check=False)
-    match = re.search(r"speak NG text-to-speech:\s*(\S+)", proc.stdout.decode("utf-8", "replace"), re.IGNORECASE)
-    return match.group(1) if match else "unknown"
-
-
-@functools.lru_cache(maxsize=None)
-def darija_letters(exe: str) -> Mapping[str, str]:
-    """:data:`~data_manifests.voicing.DARIJA_LETTERS` when this espeak-ng reads گ as /g/ and
-    پ as /p/ inside words (1.51 does), else the ك/ب fallback."""
-    proc = subprocess.run([exe, "-v", ESPEAK_VOICE, "-q", "-x", "گلس پاپا"], capture_output=True, timeout=60)
-    phonemes = proc.stdout.decode("utf-8", "replace").split()
-    if len(phonemes) == 2 and phonemes[0].startswith("g") and phonemes[1].lstrip("'").startswith("p"):
-        return DARIJA_LETTERS
-    logger.warning("this espeak-ng does not read گ/پ as /g/ /p/: voicing them as ك/ب")
-    return DARIJA_LETTERS_FALLBACK
-
-
 def _espeak(exe: str, text: str, voice: Voice) -> np.ndarray:
     """espeak-ng's float32 samples (``ESPEAK_RATE``) for ``text`` spoken by ``voice``."""
-    import soundfile as sf
-
-    cmd = [exe, "-v", voice.espeak_name, "-p", str(voice.pitch), "-s", str(voice.rate), "-b", "1", "--stdout"]
-    proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=600, check=False)
-    if proc.returncode != 0 or len(proc.stdout) <= 44:
-        error = proc.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"espeak-ng failed on {text!r} with {voice.espeak_name}: {error or 'no audio'}")
-    import io
-
-    samples, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32")
-    if rate != ESPEAK_RATE:  # a future espeak-ng with another rate: follow it
-        from awal.audio import resample
-
-        samples = resample(samples, rate, ESPEAK_RATE)
-    return np.asarray(samples, dtype=np.float32)
+    return speak(exe, text, voice.espeak_name, pitch=voice.pitch, rate=voice.rate)
 
 
 # --- reading text --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Nothing is mocked: espeak-ng speaks the sentences written here (tests never read ../shared).
 Expected voicing values come from the tables in docs/data.md ("Synthetic speech") and
-data_manifests/voicing.py (BERBER_PHONEMES, KABYLE_SPIRANTS, DARIJA_LETTERS).
+awal/text/voicing.py (BERBER_PHONEMES, KABYLE_SPIRANTS, DARIJA_LETTERS).
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ import soundfile as sf
 from awal.audio import mulaw_decode
 from awal.errors import InputError
 from awal.text.scripts import token_script
+from awal.text.voicing import (
+    darija_espeak_input,
+    espeak_input,
+    spoken_text,
+    tamazight_espeak_input,
+    word_phonemes,
+)
 from data_manifests.synthetic import (
     EspeakNotFoundError,
     SyntheticOptions,
@@ -36,13 +43,6 @@ from data_manifests.synthetic import (
     synthesize_corpus,
     white_noise,
     with_noise,
-)
-from data_manifests.voicing import (
-    darija_espeak_input,
-    espeak_input,
-    spoken_text,
-    tamazight_espeak_input,
-    word_phonemes,
 )
 
 # Tests that run espeak-ng skip only when it is absent (scripts/setup.sh installs it).
