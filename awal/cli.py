@@ -333,6 +333,41 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+_FORMAT_BY_SUFFIX = {".wav": "wav", ".pcm": "pcm", ".raw": "pcm", ".ul": "mulaw", ".mulaw": "mulaw",
+                     ".ulaw": "mulaw", ".al": "alaw", ".alaw": "alaw"}  # fmt: skip
+
+
+def _cmd_synthesize(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
+
+    text = args.text if args.text is not None else args.stdin.read().decode("utf-8")
+    out = Path(args.out)
+    fmt = args.format or _FORMAT_BY_SUFFIX.get(out.suffix.lower(), "wav")
+    options = SpeechOptions(rate=args.rate, speed=args.speed)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    said: list[str] = []
+    samples = rate = 0
+    try:
+        with open(tmp, "wb") as f:
+            if fmt == "wav":
+                f.write(wav_header(0))  # rewritten with the length at the end
+            for speech in stream(text, args.lang, args.voice, options):
+                f.write(encode_audio(speech.samples, fmt))
+                said.append(speech.text)
+                samples, rate = samples + len(speech.samples), speech.sample_rate
+            if fmt == "wav":
+                f.seek(0)
+                f.write(wav_header(rate, samples * 2))
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"{out}: {samples / rate:.2f} s, {rate} Hz, {fmt}; said: {' '.join(said)}", file=sys.stderr)
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -455,6 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_transcribe)
+
+    p = sub.add_parser("synthesize", help="speak Darija, Tamazight or Kabyle text, in any script it is written in")
+    p.add_argument("text", nargs="?", help="the text (default: read from stdin)")
+    p.add_argument("--lang", required=True, help="ary, zgh (shi, tzm, rif) or kab")
+    p.add_argument("--voice", help="a voice name (default: the language's default voice; 'espeak')")
+    p.add_argument("--out", required=True, help="the audio file to write")
+    p.add_argument("--rate", type=int, choices=(8000, 16000, 22050, 24000), help="sample rate (default: the voice's)")
+    p.add_argument("--format", choices=("wav", "mulaw", "alaw", "pcm"),
+                   help="wav (16-bit), mulaw / alaw (G.711 bytes), pcm (16-bit LE, no header); default: from --out's "
+                        "extension (.ul .al .pcm), else wav")  # fmt: skip
+    p.add_argument("--speed", type=float, default=1.0, help="0.25-4.0 (default 1.0)")
+    p.set_defaults(func=_cmd_synthesize)
 
     p = sub.add_parser("serve", help="the recognition service: WebSocket streaming (Deepgram-compatible) and more")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

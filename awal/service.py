@@ -1,4 +1,4 @@
-"""The app behind ``awal serve``: one process, the ASR routes (and, later, TTS's).
+"""The app behind ``awal serve``: one process, the ASR routes and the speech route (TTS).
 
     awal serve --port 8000                              # serve(create_app(...)): graceful shutdown
     uvicorn awal.service:create_app --factory          # settings from the environment
@@ -9,7 +9,7 @@ closes with 1001; new ones are refused with 1013 and ``/readyz`` says 503), then
 close the rest. Plain ``uvicorn`` closes WebSockets at once (1012) without that drain.
 
 This is the top floor: it reaches up into ``asr`` lazily, inside :func:`create_app`, so that
-importing ``awal`` never imports FastAPI, faster-whisper or numpy.
+importing ``awal`` never imports FastAPI, faster-whisper or numpy; likewise into ``tts``.
 
 Settings (arguments, else environment): ``AWAL_MODEL`` (default: the bundled model),
 ``AWAL_API_KEYS`` (comma-separated; none configured: the service is open, and says so loudly),
@@ -83,6 +83,9 @@ def create_app(
     app.include_router(asr_router(state))
     transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
     app.include_router(transcriptions_router(transcriber, request_authorized))
+    from tts.server import speech_router
+
+    app.include_router(speech_router(request_authorized))
     return app
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import pytest
+from servers import start_server
 
 pytestmark = pytest.mark.skipif(
     any(importlib.util.find_spec(p) is None for p in ("faster_whisper", "fastapi", "uvicorn", "websockets")),
@@ -31,15 +29,9 @@ SAMPLES = ROOT / "samples" / "audio"
 KEY = "test-key-123"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    proc, address, log = _start_server("--model", "whisper-base", "--api-key", KEY, "--max-sessions", "3",
+    proc, address, log = start_server("--model", "whisper-base", "--api-key", KEY, "--max-sessions", "3",
                                        "--threads", "2")  # fmt: skip
     yield address, log
     proc.terminate()
@@ -317,26 +309,6 @@ def test_metrics_report_latencies_real_time_factor_sessions_and_refusals(server)
     assert after[("awal_active_sessions", ())] == 0 and after[("awal_queued_windows", ())] == 0
 
 
-def _start_server(*extra: str) -> tuple[subprocess.Popen, str, IO[str]]:
-    import urllib.request
-
-    port = _free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"awal-serve-{port}.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "awal.cli", "serve", "--port", str(port), *extra],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    return proc, f"127.0.0.1:{port}", log
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    log.seek(0)
-    pytest.fail(f"the server did not start:\n{log.read()}")
-
-
 def test_graceful_shutdown_sends_final_results_for_all_audio_received() -> None:
     import signal
 
@@ -344,7 +316,7 @@ def test_graceful_shutdown_sends_final_results_for_all_audio_received() -> None:
 
     from awal.audio import load_audio
 
-    proc, address, log = _start_server("--threads", "2", "--drain-timeout", "60")  # the bundled model
+    proc, address, log = start_server("--threads", "2", "--drain-timeout", "60")  # the bundled model
     try:
         first = load_audio(SAMPLES / "ary_000218.wav", sr=16000)
         second = load_audio(SAMPLES / "ary_000533.wav", sr=16000)

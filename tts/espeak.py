@@ -1,0 +1,56 @@
+"""The espeak-ng voice: the always-available baseline backend, through the same front-end.
+
+A sentence goes through :func:`tts.frontend.encode` (the ``tts`` profile, the canonical script,
+unknown characters reported) like any voice's input, then through :mod:`awal.text.voicing` (what
+espeak-ng's Arabic voice reads for Darija, Tamazight and Kabyle; the synthetic corpus speaks
+through the same rules) to espeak-ng (:mod:`awal.espeak`). espeak-ng writes 22,050 Hz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from awal.espeak import ESPEAK_RATE, darija_letters, find_espeak, speak
+from awal.languages import get_language
+from awal.text.voicing import ESPEAK_VOICE, darija_espeak_input, tamazight_espeak_input
+from tts.frontend import CANONICAL_SCRIPT, encode
+
+__all__ = ["EspeakVoice"]
+
+#: espeak-ng's default speaking rate (words per minute) at speed 1.0.
+BASE_RATE = 160
+
+
+@dataclass
+class EspeakVoice:
+    """espeak-ng's ``ar`` voice (variant, pitch) for every language awal has a front-end for."""
+
+    variant: str = "m3"
+    pitch: int = 50
+    name: str = "espeak"
+    backend: str = "espeak"
+    sample_rate: int = ESPEAK_RATE
+    languages: tuple[str, ...] = tuple(sorted(CANONICAL_SCRIPT))
+    _exe: str | None = field(default=None, repr=False)
+
+    def speak(self, sentence: str, lang: str, speed: float = 1.0) -> tuple[np.ndarray, str]:
+        """(float32 samples at :attr:`sample_rate`, the spoken text) of one sentence.
+
+        Raises:
+            UnknownCharactersError: characters the language's symbols do not have.
+            EspeakNotFoundError: espeak-ng or its Arabic voice is missing.
+        """
+        encoded = encode(sentence, lang)
+        if not encoded.symbols:
+            return np.zeros(0, dtype=np.float32), encoded.text
+        if self._exe is None:
+            self._exe = find_espeak()
+        family = get_language(lang).family
+        if family == "ary":
+            said = darija_espeak_input(encoded.text, letters=darija_letters(self._exe))
+        else:
+            said = tamazight_espeak_input(encoded.text, family)
+        rate = int(round(BASE_RATE * speed))
+        return speak(self._exe, said, f"{ESPEAK_VOICE}+{self.variant}", pitch=self.pitch, rate=rate), encoded.text

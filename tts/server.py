@@ -1,0 +1,117 @@
+"""``POST /v1/audio/speech``: synthesis, compatible with OpenAI's API, streamed sentence by sentence.
+
+JSON body: ``model`` (accepted and echoed in a header: the server's voices are named by
+``voice``), ``input`` (the text, at most 4,096 characters), ``voice`` (``espeak``, or one of
+OpenAI's names such as ``alloy``, which mean the default voice, so that existing clients work
+unchanged), ``response_format`` (``wav`` default here, ``pcm``: 16-bit little-endian without a
+header, and our ``mulaw`` / ``alaw`` for telephony), ``speed`` (0.25-4.0); our additions:
+``language`` (``ary``, ``zgh``, ``kab`` ...; absent: Tifinagh text is ``zgh``, Arabic-script text
+``ary``, Latin text must say), ``sample_rate`` (default 24,000 Hz for ``pcm`` as OpenAI sends it,
+8,000 for ``mulaw``/``alaw``, the voice's own for ``wav``).
+
+The response is chunked: each sentence's audio is sent as soon as it is made (a ``wav`` starts
+with a header whose length says "until the end"). The whole text goes through the front-end
+first, so that a character no voice can say is a 400 before any audio is sent. Errors use
+OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from awal.errors import InputError
+
+__all__ = ["speech_router"]
+
+MAX_INPUT = 4096
+FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm", "mulaw": "audio/basic", "alaw": "audio/x-alaw-basic"}
+#: OpenAI's voice names: clients send one; each means the default voice here.
+OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer",
+                           "verse", "marin", "cedar"})  # fmt: skip
+
+
+def _error(message: str, param: str | None = None, status: int = 400, code: str | None = None) -> JSONResponse:
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def _language(value: Any, text: str) -> str:
+    from awal.languages import get_language
+    from awal.text.scripts import dominant_script
+
+    if value:
+        return get_language(str(value)).code
+    script = dominant_script(text)
+    if script == "Tfng":
+        return "zgh"
+    if script == "Arab":
+        return "ary"
+    raise InputError("say which language the text is in: language=ary, zgh or kab (Latin text could be any)")
+
+
+def speech_router(authorized: Callable[[Any], bool]) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/audio/speech", response_model=None)
+    async def speech(request: Request) -> Any:
+        from tts.frontend import encode, split_sentences
+        from tts.synthesize import SpeechOptions, encode_audio, load_voice, stream, wav_header
+
+        if not authorized(request):
+            return _error("missing or wrong API key", status=401, code="invalid_api_key")
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            return _error(f"the body is not JSON: {exc}")
+        if not isinstance(body, dict):
+            return _error("the body must be a JSON object")
+        text = body.get("input")
+        if not isinstance(text, str) or not text.strip():
+            return _error("input must be a non-empty string", "input")
+        if len(text) > MAX_INPUT:
+            return _error(f"input is {len(text)} characters; at most {MAX_INPUT}", "input")
+        fmt = str(body.get("response_format") or "wav")
+        if fmt not in FORMATS:
+            return _error(f"response_format {fmt!r} is not supported; supported: {', '.join(FORMATS)}",
+                          "response_format", code="unsupported_format")  # fmt: skip
+        name = body.get("voice")
+        name = None if name is None or str(name).lower() in OPENAI_VOICES else str(name)
+        try:
+            lang = _language(body.get("language"), text)
+        except InputError as exc:
+            return _error(str(exc), "language")
+        try:
+            voice = load_voice(name, lang)
+            default_rate = {"pcm": 24000, "mulaw": 8000, "alaw": 8000}.get(fmt, voice.sample_rate)
+            rate = int(body.get("sample_rate") or default_rate)
+            options = SpeechOptions(rate=rate, speed=float(body.get("speed") or 1.0))
+        except (InputError, TypeError, ValueError) as exc:
+            return _error(str(exc), "voice" if "voice" in str(exc) else None)
+        sentences = split_sentences(text)
+        try:
+            spoken = [encode(s, lang) for s in sentences]  # unknown characters: a 400 now, not mid-stream
+        except InputError as exc:
+            return _error(str(exc), "input")
+        if not any(e.symbols for e in spoken):
+            return _error("the input has no speakable characters", "input")
+
+        async def audio() -> AsyncIterator[bytes]:
+            if fmt == "wav":
+                yield wav_header(rate)
+            chunks = stream(text, lang, voice, options)
+            while True:
+                chunk = await run_in_threadpool(next, chunks, None)
+                if chunk is None:
+                    return
+                yield encode_audio(chunk.samples, fmt)
+
+        headers = {"X-Awal-Voice": voice.name, "X-Awal-Language": lang, "X-Awal-Sample-Rate": str(rate),
+                   "X-Awal-Model": str(body.get("model") or "")}  # fmt: skip
+        return StreamingResponse(audio(), media_type=FORMATS[fmt], headers=headers)
+
+    return router
