@@ -41,7 +41,7 @@ def server():
 
 async def _read_until_closed(ws) -> list[dict]:
     """Every message until the server closes (with any code: the caller reads ``ws.close_code``)."""
-    import websockets
+    import websockets.exceptions
 
     seen: list[dict] = []
     try:
@@ -65,7 +65,7 @@ def _stereo_mulaw() -> tuple[bytes, float]:
 
 
 async def _talk(url: str, frames: list[bytes], *, headers=None, controls=()) -> tuple[list[dict], int | None]:
-    import websockets
+    import websockets.exceptions
 
     async with websockets.connect(url, additional_headers=headers or {}) as ws:
         task = asyncio.create_task(_read_until_closed(ws))
@@ -112,7 +112,7 @@ def test_stereo_mulaw_call_gives_results_per_channel_then_metadata(server) -> No
 
 
 def test_keys_are_required(server) -> None:
-    import websockets
+    import websockets.exceptions
 
     address, _ = server
     url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000"
@@ -128,7 +128,7 @@ def test_keys_are_required(server) -> None:
 
 
 def test_bad_parameters_and_capacity(server) -> None:
-    import websockets
+    import websockets.exceptions
 
     address, _ = server
     auth = {"Authorization": f"Token {KEY}"}
@@ -198,7 +198,7 @@ def test_frame_size_and_message_rate_limits(server) -> None:
     assert code == 1009 and any(m.get("variant") == "frame_too_large" for m in messages)
 
     async def flood() -> tuple[list[dict], int | None]:
-        import websockets
+        import websockets.exceptions
 
         async with websockets.connect(url, additional_headers=auth) as ws:
             try:
@@ -227,7 +227,7 @@ def _wait_idle(address: str) -> None:
 
 
 def test_garbage_abrupt_disconnects_and_slow_readers_leave_the_server_healthy(server) -> None:
-    import websockets
+    import websockets.exceptions
 
     address, _ = server
     _wait_idle(address)
@@ -278,7 +278,7 @@ def _metrics(address: str) -> dict[tuple[str, tuple], float]:
 
 
 def test_metrics_report_latencies_real_time_factor_sessions_and_refusals(server) -> None:
-    import websockets
+    import websockets.exceptions
 
     address, _ = server
     _wait_idle(address)
@@ -312,7 +312,7 @@ def test_metrics_report_latencies_real_time_factor_sessions_and_refusals(server)
 def test_graceful_shutdown_sends_final_results_for_all_audio_received() -> None:
     import signal
 
-    import websockets
+    import websockets.exceptions
 
     from awal.audio import load_audio
 
