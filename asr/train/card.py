@@ -87,11 +87,18 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     langs = sorted(info.get("languages", {}))
     ours = evals.get("model", {})
     base = evals.get("whisper-base", {})
+    def test_set(key: str) -> str:
+        lang, _, condition = key.partition("_")
+        if condition == "packed":
+            return f"packed-{lang}/test.jsonl (2-4 held-out sentences per window)"
+        if condition == "short":
+            return f"synthetic-{lang}/test.jsonl (held-out sentences, short encoder contexts)"
+        return f"synthetic-{lang}/test.jsonl (held-out sentences)"
+
     metrics = {
-        lang: {k: ours[lang].get(k) for k in ("wer", "cer", "utterances", "rtf", "profile")}
-        | {"test_set": f"synthetic-{lang}/test.jsonl (held-out sentences)"}
-        for lang in langs
-        if lang in ours
+        key: {k: ours[key].get(k) for k in ("wer", "cer", "utterances", "rtf", "profile")} | {"test_set": test_set(key)}
+        for key in sorted(ours)
+        if key in langs or key.partition("_")[0] in langs
     }
     info["metrics"] = metrics
     (model / "awal.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -100,13 +107,22 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if run is not None and (run / "hf" / "awal_training.json").is_file():
         training = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
     size_mb = (model / "model.bin").stat().st_size / 1e6
+    top = int(((training or {}).get("config", {}).get("model", {}) or {}).get("encoder_trainable_layers") or 0)
+    if top:
+        frozen = (f"with the encoder frozen but for its top {top} layers, so that what base learned from real "
+                  "speech is kept in the layers below,")  # fmt: skip
+        encoder_limit = (f"- The encoder is base's but for its top {top} layers, trained on espeak-ng's voices: what "
+                         "base cannot hear (noisy telephone speech, fast speech) it cannot hear either.")  # fmt: skip
+    else:
+        frozen = "with the encoder frozen, so that what base learned from real speech is kept,"
+        encoder_limit = ("- The encoder is base's, frozen: what base cannot hear (noisy telephone speech, fast "
+                         "speech) it cannot hear either.")  # fmt: skip
     lines = [
         "# whisper-base-awal: Whisper base fine-tuned for Darija and Tamazight on synthetic speech",
         "",
         "OpenAI's multilingual Whisper **base** (MIT), fine-tuned by awal's recipe "
-        "(`recipes/asr/whisper`) with the encoder frozen, so that what base learned from real speech "
-        "is kept, and the decoder taught to write Darija in Arabic script and Tamazight in IRCAM Latin "
-        "(served in Tifinagh through `awal.text`). CTranslate2 "
+        f"(`recipes/asr/whisper`) {frozen} and the decoder taught to write Darija in Arabic script and "
+        "Tamazight in IRCAM Latin (served in Tifinagh through `awal.text`). CTranslate2 "
         f"{info.get('quantization')}, {size_mb:.1f} MB; faster-whisper loads this folder.",
         "",
         "## Languages",
@@ -186,8 +202,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "Tamazight through a transliteration). Its accuracy on real speech is unmeasured here and will be "
         "far worse than on the test sets above: for real use, fine-tune on real corpora (Common Voice, "
         "DVoice, ...) with the GPU configs (`conf/whisper_small_gpu.yaml`, `conf/whisper_large_v3_turbo_gpu.yaml`).",
-        "- The encoder is base's, frozen: what base cannot hear (noisy telephone speech, fast speech) it "
-        "cannot hear either.",
+        encoder_limit,
         "- Only the languages in the table were trained. Tachelhit, Central Atlas Tamazight and Tarifit use "
         "the zgh entry (their spelling differs; unmeasured); a language without an entry (Kabyle) is refused.",
         "- License: Whisper base is MIT; the Darija half is a derivative of DODa (CC BY-NC 4.0): "
