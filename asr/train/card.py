@@ -51,21 +51,43 @@ def eval_results(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
-def _data_rows(data: Path, langs: Sequence[str]) -> list[str]:
+def _data_rows(data: Path, langs: Sequence[str], train_manifests: Sequence[Path] = ()) -> list[str]:
+    """One row per language: what it trained on (each training manifest of that language, by its
+    folder, when the run names them; else ``synthetic-<lang>``'s train split), then its dev and
+    test splits."""
+    trained: dict[str, list[str]] = {}
+    for manifest in train_manifests:
+        count, hours, lang = 0, 0.0, None
+        try:
+            for line in manifest.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    count, hours, lang = count + 1, hours + float(row.get("duration") or 0) / 3600, row.get("lang")
+        except (OSError, ValueError):
+            continue
+        if lang:
+            trained.setdefault(lang, []).append(f"{manifest.parent.name} {count} utt / {hours:.2f} h")
     rows = []
     for lang in langs:
         stats_path = data / f"synthetic-{lang}" / "stats.json"
-        if not stats_path.is_file():
-            continue
-        stats = json.loads(stats_path.read_text(encoding="utf-8"))
-        splits = stats.get("splits", {})
-        cells = []
-        for split in ("train", "dev", "test"):
+        splits = json.loads(stats_path.read_text(encoding="utf-8")).get("splits", {}) if stats_path.is_file() else {}
+        cells = [f"train: {', '.join(trained[lang])}"] if lang in trained else []
+        for split in ("dev", "test") if cells else ("train", "dev", "test"):
             s = splits.get(split, {})
             if s:
                 cells.append(f"{split} {s.get('utterances')} utt / {s.get('hours', 0):.2f} h")
-        rows.append(f"| {lang} | {'; '.join(cells)} | {_LICENSES.get(lang, '')} |")
+        if cells:
+            rows.append(f"| {lang} | {'; '.join(cells)} | {_LICENSES.get(lang, '')} |")
     return rows
+
+
+def _manifest_paths(value: Any) -> list[Path]:
+    """The training manifests a run names (``train_ds.manifest_filepath``: a path, a list, or the
+    string of a list as ``awal_training.json`` keeps it)."""
+    import re
+
+    text = " ".join(value) if isinstance(value, (list, tuple)) else str(value or "")
+    return [Path(m) for m in re.findall(r"[^\s\[\],'\"]+\.jsonl?", text)]
 
 
 def _metric_rows(keys: Sequence[str], ours: Mapping[str, Mapping[str, Any]],
@@ -144,7 +166,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "",
         "| language | utterances | text source and license |",
         "|---|---|---|",
-        *_data_rows(data, langs),
+        *_data_rows(data, langs, _manifest_paths(training.get("train_manifest"))),
         "",
         "## Metrics (held-out synthetic test sets, `awal eval asr`, greedy, int8 on CPU)",
         "",
@@ -179,8 +201,8 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             "",
             f"- config `{cfg.get('name', '?')}`: {training.get('global_step')} steps of "
             f"{cfg.get('model', {}).get('train_ds', {}).get('batch_size', '?')} utterances, "
-            f"best checkpoint at step {best.get('step')} (validation CER {_pct(best.get('val_cer'))}, "
-            "greedy, in the training scripts)",
+            f"best checkpoint at step {best.get('step')} (validation CER {_pct(best.get('val_cer'))} at the "
+            "last validation up to that step, greedy, in the training scripts)",
             f"- throughput of the last run: {training.get('train_utts_per_s') or 0:.2f} utterances/s{where}",
             "- training curves: `curves.png` beside this card",
         ]
