@@ -151,7 +151,9 @@ def test_bundled_model_scripts_and_language_detection() -> None:
                     reason="the bundled model is not in this checkout")  # fmt: skip
 def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
     """Batched short inputs (one encoder call) keep the order, report a broken file in its place,
-    leave silence empty, and are as accurate as faster-whisper's own transcribe one by one."""
+    leave silence empty, and give what each input gives decoded alone. (Short encoder contexts
+    against faster-whisper's 30 s: measured on the held-out test sets with ``awal eval asr
+    --context``, docs/models.md; a handful of clips is too few to compare them.)"""
     import soundfile as sf
 
     from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
@@ -173,15 +175,16 @@ def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
         assert result.error is None and result.segments
         words = [w for s in result.segments for w in s.words]
         assert words and all(0 <= w.start <= w.end <= result.duration for w in words)
-    one_by_one = list(transcribe_files([r.audio_filepath for r in records], engine,
-                                       TranscribeOptions(language="auto", batch_size=1)))  # fmt: skip
+    assert {t.language for t in speech} <= {"ary", "zgh"}  # detected among the model's languages only
     for lang in ("ary", "zgh"):
-        mine = [(r, t) for r, t in zip(records, speech) if r.lang == lang]
-        theirs = [(r, t) for r, t in zip(records, one_by_one) if r.lang == lang]
-        refs = [r.text for r, _ in mine]
-        cer_batched = score(refs, [t.text for _, t in mine], lang).cer
-        cer_single = score(refs, [t.text for _, t in theirs], lang).cer
-        assert cer_batched <= cer_single + 0.05, (lang, cer_batched, cer_single)
+        clips = [r for r in records if r.lang == lang]
+        options = TranscribeOptions(language=lang, batch_size=4)
+        together = list(transcribe_files([r.audio_filepath for r in clips], engine, options))
+        alone = [next(transcribe_files([r.audio_filepath], engine, options)) for r in clips]
+        refs = [r.text for r in clips]
+        cer_together = score(refs, [t.text for t in together], lang).cer
+        cer_alone = score(refs, [t.text for t in alone], lang).cer
+        assert cer_together <= cer_alone + 0.02, (lang, cer_together, cer_alone)  # int8 batched matmuls round apart
 
 
 def test_speech_windows_group_spans_and_map_times_back() -> None:
