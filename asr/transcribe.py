@@ -238,6 +238,8 @@ class Transcriber:
             lang, prob = self._detect(audio)
         else:
             lang, prob = get_language(options.language).code, 1.0
+        if options.batch_size > 1 and options.vad and options.beam_size == 1:
+            return self._windowed(audio, options, lang), lang, prob
         token = self.info.whisper_token(lang)
         target = self._output_script(lang, options.script)
         common: dict[str, Any] = dict(
@@ -252,8 +254,6 @@ class Transcriber:
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,  # a hallucination must not feed the next window
         )
-        if options.batch_size > 1 and options.vad and options.beam_size == 1:
-            return self._windowed(audio, options, lang), lang, prob
         if options.batch_size > 1 and options.vad:
             if self._batched is None:
                 from faster_whisper import BatchedInferencePipeline

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -49,23 +50,26 @@ class SpeechWindow:
         """The window's samples: its pieces of ``audio``, end to end."""
         return np.concatenate([audio[start:end] for start, end in self.pieces]).astype(np.float32, copy=False)
 
-    def original_time(self, t: float, is_end: bool = False) -> float:
-        """The input's time (seconds) of time ``t`` in the window. A time on the boundary of two
+    @cached_property
+    def _bounds(self) -> tuple[int, ...]:
+        """Where each piece ends in the window (samples)."""
+        return tuple(int(b) for b in np.cumsum([end - start for start, end in self.pieces]))
+
+    def piece_of(self, t: float, is_end: bool = False) -> int:
+        """The index of the piece that window time ``t`` falls in. A time on the boundary of two
         pieces belongs to the piece before it when ``is_end`` (a word that ends there), else to the
         one after it (a word that starts there)."""
         at = int(round(t * self.sample_rate))
-        bounds = np.cumsum([end - start for start, end in self.pieces])
-        i = bisect.bisect_left(bounds, at) if is_end else bisect.bisect_right(bounds, at)
-        i = min(i, len(self.pieces) - 1)
-        before = int(bounds[i - 1]) if i else 0
+        i = bisect.bisect_left(self._bounds, at) if is_end else bisect.bisect_right(self._bounds, at)
+        return min(i, len(self.pieces) - 1)
+
+    def original_time(self, t: float, is_end: bool = False) -> float:
+        """The input's time (seconds) of time ``t`` in the window (boundaries as :meth:`piece_of`)."""
+        i = self.piece_of(t, is_end)
+        at = int(round(t * self.sample_rate))
+        before = self._bounds[i - 1] if i else 0
         start, end = self.pieces[i]
         return round(min(start + max(at - before, 0), end) / self.sample_rate, 3)
-
-    def piece_of(self, t: float) -> int:
-        """The index of the piece that window time ``t`` falls in."""
-        at = int(round(t * self.sample_rate))
-        bounds = np.cumsum([end - start for start, end in self.pieces])
-        return min(bisect.bisect_right(bounds, at), len(self.pieces) - 1)
 
 
 def speech_windows(spans: Iterable[tuple[int, int]], max_s: float = 30.0, sample_rate: int = 16000,

@@ -15,7 +15,7 @@ import numpy as np
 from awal.espeak import ESPEAK_RATE, darija_letters, find_espeak, speak
 from awal.languages import get_language
 from awal.text.voicing import ESPEAK_VOICE, darija_espeak_input, tamazight_espeak_input
-from tts.frontend import CANONICAL_SCRIPT, encode
+from tts.frontend import encode
 
 __all__ = ["EspeakVoice"]
 
@@ -30,9 +30,7 @@ class EspeakVoice:
     variant: str = "m3"
     pitch: int = 50
     name: str = "espeak"
-    backend: str = "espeak"
     sample_rate: int = ESPEAK_RATE
-    languages: tuple[str, ...] = tuple(sorted(CANONICAL_SCRIPT))
     _exe: str | None = field(default=None, repr=False)
 
     def speak(self, sentence: str, lang: str, speed: float = 1.0) -> tuple[np.ndarray, str]:

@@ -101,12 +101,6 @@ class SymbolSet:
     script: str
     symbols: tuple[str, ...]
 
-    def id_of(self, symbol: str) -> int:
-        return self._index()[symbol]
-
-    def _index(self) -> Mapping[str, int]:
-        return _index(self.symbols)
-
     def __len__(self) -> int:
         return len(self.symbols)
 

@@ -87,11 +87,18 @@ def speech_router(authorized: Callable[[Any], bool]) -> APIRouter:
             return _error(str(exc), "language")
         try:
             voice = load_voice(name, lang)
-            default_rate = {"pcm": 24000, "mulaw": 8000, "alaw": 8000}.get(fmt, voice.sample_rate)
+        except InputError as exc:
+            return _error(str(exc), "voice")
+        default_rate = {"pcm": 24000, "mulaw": 8000, "alaw": 8000}.get(fmt, voice.sample_rate)
+        try:
             rate = int(body.get("sample_rate") or default_rate)
+            SpeechOptions(rate=rate)
+        except (InputError, TypeError, ValueError) as exc:
+            return _error(f"sample_rate: {exc}", "sample_rate")
+        try:
             options = SpeechOptions(rate=rate, speed=float(body.get("speed") or 1.0))
         except (InputError, TypeError, ValueError) as exc:
-            return _error(str(exc), "voice" if "voice" in str(exc) else None)
+            return _error(f"speed: {exc}", "speed")
         sentences = split_sentences(text)
         try:
             spoken = [encode(s, lang) for s in sentences]  # unknown characters: a 400 now, not mid-stream

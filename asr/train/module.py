@@ -225,12 +225,12 @@ class WhisperFineTuner(pl.LightningModule):
             )
         if top and float(_get(cfg, "encoder_lr_scale", 1.0)) <= 0:
             raise InputError("model.encoder_trainable_layers needs model.encoder_lr_scale > 0 (their learning rate)")
-        #: the first encoder layer that trains (``len(layers)``: none): the cache holds its input
-        self.encoder_split = len(encoder.layers) - top
+        #: the first encoder layer that trains, the cache holding its input (``None``: none trains)
+        self.encoder_split: int | None = len(encoder.layers) - top if top else None
         if self.freeze_encoder:
             for p in encoder.parameters():
                 p.requires_grad_(False)
-            for module in [*encoder.layers[self.encoder_split :], *([encoder.layer_norm] if top else [])]:
+            for module in self._trainable_top():
                 for p in module.parameters():
                     p.requires_grad_(True)
         cache_dir = _get(cfg, "encoder_cache")
@@ -261,26 +261,30 @@ class WhisperFineTuner(pl.LightningModule):
         """Names the frozen part of the encoder and where it stops: the cache is reused only by the
         same weights (a fully frozen encoder hashes all of them, as it always has)."""
         encoder = self.model.model.encoder
-        layers = len(encoder.layers)
+        training = {name for name, p in encoder.named_parameters() if p.requires_grad}
         h = hashlib.sha256()
         for name, tensor in sorted(encoder.state_dict().items()):
-            parts = name.split(".")
-            trains = parts[0] == "layer_norm" or (parts[0] == "layers" and int(parts[1]) >= self.encoder_split)
-            if self.encoder_split < layers and trains:
+            if name in training:
                 continue
             h.update(name.encode())
             h.update(tensor.detach().float().cpu().numpy()[..., :8].tobytes())
-        if self.encoder_split < layers:
+        if self.encoder_split is not None:
             h.update(f"stop={self.encoder_split}".encode())
         return h.hexdigest()[:16]
+
+    def _trainable_top(self) -> list[nn.Module]:
+        """The encoder's top layers and final layer norm that train although it is frozen."""
+        if self.encoder_split is None:
+            return []
+        encoder = self.model.model.encoder
+        return [*encoder.layers[self.encoder_split :], encoder.layer_norm]
 
     def train(self, mode: bool = True) -> WhisperFineTuner:
         super().train(mode)
         if self.freeze_encoder:
-            encoder = self.model.model.encoder
-            encoder.eval()  # no dropout: a frozen encoder gives fixed outputs
-            for layer in encoder.layers[self.encoder_split :]:
-                layer.train(mode)
+            self.model.model.encoder.eval()  # no dropout: a frozen encoder gives fixed outputs
+            for module in self._trainable_top():
+                module.train(mode)
         return self
 
     def _encode(self, batch: WhisperBatch) -> list[tuple[list[int], torch.Tensor]]:
@@ -295,7 +299,7 @@ class WhisperFineTuner(pl.LightningModule):
 
     def _encode_rows(self, batch: WhisperBatch, rows: list[int], frames: int) -> torch.Tensor:
         encoder = self.model.model.encoder
-        split = self.encoder_split if self.encoder_split < len(encoder.layers) else None
+        split = self.encoder_split
         if self.freeze_encoder:
             hidden = self._frozen_rows(batch, rows, frames, split)
             return hidden if split is None else whisper_encode_top(encoder, hidden.to(self.dtype_of_encoder()), split)
