@@ -3,7 +3,7 @@
 Training writes ``<run>/hf`` from its best checkpoint when it ends; this does the same for any
 ``.ckpt`` of a run, finished or not (the best so far, the last, one in between)::
 
-    python -m asr.train.checkpoint RUN/checkpoints/whisper-base-awal--val_cer=0.2100-step=800.ckpt --out hf/
+    python -m asr.train.checkpoint RUN/best/whisper-base-awal--best--val_cer=0.1920-step=480.ckpt --out hf/
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def checkpoint_to_hf(checkpoint: str | Path, out_dir: str | Path) -> Path:
     module.load_state_dict(state["state_dict"])
     step = int(state.get("global_step", 0))
     best: dict = {"step": step}
-    curves = path.parent.parent / "curves" / "curves.json"  # <run>/checkpoints/x.ckpt -> <run>/curves/
+    curves = path.parent.parent / "curves" / "curves.json"  # <run>/{best,checkpoints}/x.ckpt -> <run>/curves/
     rate = None
     if curves.is_file():
         import json

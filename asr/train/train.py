@@ -5,8 +5,9 @@
 
 The config has NeMo's three sections: ``trainer`` (Lightning ``Trainer`` arguments: devices,
 strategy ddp, precision bf16-mixed, accumulate_grad_batches, max_steps, val_check_interval),
-``exp_manager`` (NeMo's experiment manager: the log folder, TensorBoard, checkpoints every N steps
-and the best by ``val_cer``, resume with ``resume_if_exists``) and ``model`` (:mod:`asr.train.module`,
+``exp_manager`` (NeMo's experiment manager: the log folder, TensorBoard, the last checkpoint every
+N steps for resuming, ``resume_if_exists``; the best by ``val_cer`` is saved at validations only,
+by :func:`validation_best`) and ``model`` (:mod:`asr.train.module`,
 with ``train_ds`` / ``validation_ds`` NeMo Lhotse data configs, :mod:`asr.train.data`).
 
 At the end, the best checkpoint (lowest ``val_cer``; the last one when there was no validation) is
@@ -155,11 +156,31 @@ def plot_curves(data: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
-def _best_checkpoint(trainer: pl.Trainer) -> str | None:
+def validation_best(cfg: Any, log_dir: Path) -> pl.callbacks.ModelCheckpoint | None:
+    """The checkpoint callback that keeps the best model: saved at validations only, so that the
+    checkpoint carries the weights its score was measured on (exp_manager's checkpoints, saved every
+    ``every_n_train_steps`` for resuming, would carry the score of an earlier validation). It writes
+    ``<run>/best/<name>--best--val_cer=...-step=N.ckpt``."""
+    params = (cfg.get("exp_manager") or {}).get("checkpoint_callback_params") or {}
+    monitor = params.get("monitor")
+    if not monitor:
+        return None
+    return pl.callbacks.ModelCheckpoint(
+        dirpath=log_dir / "best",  # not exp_manager's folder: on resuming it prunes what it finds there
+        filename=f"{cfg.get('name', 'model')}--best--{{{monitor}:.4f}}-{{step}}",
+        monitor=monitor,
+        mode=params.get("mode", "min"),
+        save_top_k=1,
+        save_last=False,
+        save_on_train_epoch_end=False,  # on validation end: every validation, whatever the epoch
+    )
+
+
+def _best_checkpoint(trainer: pl.Trainer, best: pl.callbacks.ModelCheckpoint | None) -> str | None:
+    """The best validated checkpoint; the last resume checkpoint when there was no validation."""
+    if best is not None and best.best_model_path and Path(best.best_model_path).is_file():
+        return str(best.best_model_path)
     callback = trainer.checkpoint_callback
-    best = getattr(callback, "best_model_path", "") if callback is not None else ""
-    if best and Path(best).is_file():
-        return str(best)
     last = getattr(callback, "last_model_path", "") if callback is not None else ""
     return str(last) if last and Path(last).is_file() else None
 
@@ -180,11 +201,16 @@ def train(cfg: Any) -> Path:
         cfg.trainer.use_distributed_sampler = False  # Lhotse shards by rank itself
         cfg.trainer.logger = False  # exp_manager creates the loggers
         cfg.trainer.enable_checkpointing = False  # exp_manager creates the checkpoint callback
+        if cfg.get("exp_manager") and cfg.exp_manager.get("checkpoint_callback_params"):
+            cfg.exp_manager.checkpoint_callback_params.save_top_k = 0  # its checkpoints: for resuming
     trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
     log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
     # a folder: on resumption NeMo's exp_manager moves the files of the log folder to run_N/
     curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)))
     trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+    best_callback = validation_best(cfg, log_dir)
+    if best_callback is not None:
+        trainer.callbacks.append(best_callback)  # type: ignore[attr-defined]
 
     module = WhisperFineTuner(cfg.model)
     dataset = WhisperBatches(module.tokenizer, module.plan, int(module.model.config.num_mel_bins),
@@ -196,15 +222,13 @@ def train(cfg: Any) -> Path:
     trainer.fit(module, train_dataloaders=train_dl, val_dataloaders=val_dl)
     wall = time.perf_counter() - started
 
-    best = _best_checkpoint(trainer)
+    best = _best_checkpoint(trainer, best_callback)
     metrics: dict[str, Any] = {}
     if best:
         state = torch.load(best, map_location="cpu", weights_only=False)
         module.load_state_dict(state["state_dict"])
-        callback = trainer.checkpoint_callback
-        score = getattr(callback, "best_model_score", None)
-        if score is not None:
-            metrics[str(getattr(callback, "monitor", "score"))] = float(score)
+        if best_callback is not None and best_callback.best_model_score is not None:
+            metrics[str(best_callback.monitor)] = float(best_callback.best_model_score)
         metrics["step"] = int(state.get("global_step", trainer.global_step))
     out = log_dir / "hf"
     if trainer.is_global_zero:

@@ -10,7 +10,8 @@
 #   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
 #                 that every training text fits the decoder and reports tokens per utterance per language
 #   2  train      python -m asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
-#                 base_cpu trains two rounds: conf/base_cpu.yaml, then conf/base_cpu_round2.yaml from it
+#                 base_cpu trains three rounds: conf/base_cpu.yaml, then conf/base_cpu_round2.yaml from it,
+#                 then conf/base_cpu_round3.yaml from round 2
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
 #   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
 #   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
@@ -108,12 +109,19 @@ if want 2; then
             "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
             "model.validation_ds.manifest_filepath=$dev_manifests" \
             "exp_manager.exp_dir=$exp" "model.init_from=$exp/whisper-base-awal/run/hf" "${overrides[@]}"
+        log 2 "train, round 3: conf/base_cpu_round3.yaml from $exp/whisper-base-awal-round2/run/hf"
+        "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_cpu_round3 \
+            "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
+            "model.validation_ds.manifest_filepath=$dev_manifests" \
+            "exp_manager.exp_dir=$exp" "model.init_from=$exp/whisper-base-awal-round2/run/hf" "${overrides[@]}"
     fi
 fi
 
 # the model stages 3-5 work on: the last round's best checkpoint as a Hugging Face folder
 run_dir=$(dirname "$(ls -d "$exp"/*/*/hf 2>/dev/null | head -n 1)" 2>/dev/null || true)
-[[ -d $exp/whisper-base-awal-round2/run/hf ]] && run_dir=$exp/whisper-base-awal-round2/run
+for round in round2 round3; do
+    [[ -d $exp/whisper-base-awal-$round/run/hf ]] && run_dir=$exp/whisper-base-awal-$round/run
+done
 
 if want 3; then
     log 3 "export: $run_dir/hf -> $exp/model ($quantization)"
