@@ -15,6 +15,7 @@ import io
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Callable, Iterator, Sequence, TextIO
 
 from awal.errors import InputError
@@ -145,11 +146,19 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             snr_db=tuple(args.snr),
             noise=tuple(args.noise.split(",")),
             speed=tuple(args.speed),
+            level_db=tuple(args.level),
+            sample_rate=args.sample_rate,
             jobs=args.jobs,
             profile=args.profile,
             lexicon=tuple(args.lexicon),
             exclude=excluded_sentences(args.exclude),
         )
+        if args.voices:  # None: the defaults (every variant, pitch and rate)
+            options = replace(options, voices=tuple(args.voices.split(",")))
+        if args.pitches:
+            options = replace(options, pitches=tuple(int(x) for x in args.pitches.split(",")))
+        if args.rates:
+            options = replace(options, rates=tuple(int(x) for x in args.rates.split(",")))
         return _report(prepare_synthetic(args.text, args.out, options))
     if corpus == "common-voice":
         from data_manifests.common_voice import prepare_common_voice
@@ -238,6 +247,25 @@ def _cmd_export_asr(args: argparse.Namespace) -> int:
         metrics=_json_file(args.metrics),
     )
     print(out)
+    return 0
+
+
+def _cmd_export_tts(args: argparse.Namespace) -> int:
+    from tts.export import export_tts
+
+    pairs = [pair.split("=", 1) for pair in args.fastpitch]
+    if any(len(p) != 2 for p in pairs):
+        raise InputError("--fastpitch takes LANG=FILE.nemo")
+    print(export_tts(dict(pairs), args.vocoder, args.out, metrics=_json_file(args.metrics), name=args.name))
+    return 0
+
+
+def _cmd_eval_tts(args: argparse.Namespace) -> int:
+    from tts.evaluate import round_trip
+
+    result = round_trip(args.voice, args.manifest, asr_model=args.asr_model, lang=args.lang, details=args.details,
+                        progress=not args.no_progress)  # fmt: skip
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
@@ -554,6 +582,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-summary", metavar="FILE", help="JSON describing the training data, kept in awal.json")
     p.add_argument("--metrics", metavar="FILE", help="JSON with the model's measured metrics, kept in awal.json")
     p.set_defaults(func=_cmd_export_asr)
+    p = export_sub.add_parser("tts", help="FastPitch (.nemo per language) + HiFi-GAN -> an ONNX voice folder",
+                              description="Export the TTS recipe's models to a voice folder the runtime reads "
+                              "with onnxruntime (no torch, no NeMo): fastpitch-<lang>.onnx, hifigan.onnx, awal.json.")
+    p.add_argument("--fastpitch", action="append", required=True, metavar="LANG=FILE.nemo",
+                   help="an acoustic model and its language (repeat for each language)")
+    p.add_argument("--vocoder", default="universal", help="a HiFi-GAN .nemo, or universal (default)")
+    p.add_argument("--out", required=True, help="the voice folder to write")
+    p.add_argument("--name", help="the voice's name (default: the folder's)")
+    p.add_argument("--metrics", metavar="JSON", help="metrics to record in awal.json (a JSON file)")
+    p.set_defaults(func=_cmd_export_tts)
 
     evaluate = sub.add_parser("eval", help="evaluate a model on a manifest")
     eval_sub = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
@@ -575,6 +613,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the streaming engine's, for a model trained with encoder_context)")  # fmt: skip
     p.add_argument("--context-bucket", type=float, metavar="S", help="short contexts' step (default: the model's)")
     p.set_defaults(func=_cmd_eval_asr)
+    p = eval_sub.add_parser("tts", help="round-trip CER of a voice: synthesize, transcribe, score (JSON)",
+                            description="Speak each sentence of a manifest with the voice, transcribe it with an "
+                            "ASR model and score the transcripts against the text (CER/WER as JSON).")
+    p.add_argument("--voice", required=True, help="espeak, awal, or a voice folder")
+    p.add_argument("--manifest", required=True, help="a manifest with text (or text_raw) and lang")
+    p.add_argument("--asr-model", help="the ASR model (default: the bundled whisper-base-awal)")
+    p.add_argument("--lang", help="language of every sentence (default: each line's lang)")
+    p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_eval_tts)
     return parser
 
 
@@ -627,6 +675,11 @@ def _add_prepare(sub) -> None:
     p.add_argument("--snr", type=float, nargs=2, default=(10.0, 40.0), metavar=("LO", "HI"), help="dB")
     p.add_argument("--noise", default="none,white,pink,babble", help="noise kinds drawn from")
     p.add_argument("--speed", type=float, nargs=2, default=(0.9, 1.1), metavar=("LO", "HI"))
+    p.add_argument("--voices", help="espeak-ng variants drawn from, comma-separated (default: all 14; m3: one voice)")
+    p.add_argument("--pitches", help="espeak-ng pitches (0-99) drawn from (default: 30,40,50,60,70)")
+    p.add_argument("--rates", help="espeak-ng speaking rates (words/minute) drawn from (default: 135,155,175,195)")
+    p.add_argument("--level", type=float, nargs=2, default=(-32.0, -20.0), metavar=("LO", "HI"), help="RMS, dBFS")
+    p.add_argument("--sample-rate", type=int, default=16000, help="rate of the written audio (22050: espeak's own)")
     p.add_argument("--profile", default="display", choices=PROFILES, help="normalization of the manifest text")
     p.add_argument("--lexicon", action="append", default=[], metavar="FILE", help="Darija lexicon for Arabizi")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")

@@ -10,9 +10,12 @@ A text is cut into sentences (:func:`tts.frontend.split_sentences`); each goes t
 front-end and the voice, then is resampled to the asked rate. :func:`stream` yields each
 sentence's audio as soon as it is made, so the first audio leaves before the text is done.
 
-Voices: ``"espeak"`` (:class:`tts.espeak.EspeakVoice`, the baseline, always available). The
-default voice is the one that measures better in the round trip (docs/tts.md); until a neural
-voice is bundled that is espeak-ng.
+Voices (:func:`load_voice`): ``"espeak"`` (:class:`tts.espeak.EspeakVoice`, the baseline, always
+available), a neural voice folder (:class:`tts.neural.NeuralVoice`: FastPitch + HiFi-GAN in ONNX,
+:mod:`tts.export`), ``"awal"`` for the bundled neural voice. The default voice of a language is
+the backend that measures better in the round trip (:data:`DEFAULT_BACKEND`, docs/tts.md). A
+voice that can vocode a sentence in pieces (``speak_chunks``) is streamed piece by piece, so the
+first audio leaves after a fraction of the first sentence.
 
 Output encodings for files and the service (:func:`encode_audio`): ``wav`` (16-bit PCM with a
 header), ``pcm`` (16-bit little-endian, no header), ``mulaw`` and ``alaw`` (G.711, one byte per
@@ -24,6 +27,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -50,6 +54,10 @@ FORMATS = ("wav", "pcm", "mulaw", "alaw")
 RATES = (8000, 16000, 22050, 24000)
 #: The pause put between two sentences of one text (seconds).
 SENTENCE_PAUSE = 0.25
+#: The bundled neural voice (``"awal"``), when the checkout has it.
+BUNDLED_VOICE = Path(__file__).resolve().parent / "bundled" / "awal-voice"
+#: The backend a language's default voice uses: the one with the lower round-trip CER (docs/tts.md).
+DEFAULT_BACKEND = {"ary": "espeak", "zgh": "espeak", "kab": "espeak"}
 
 
 class Voice(Protocol):
@@ -97,24 +105,45 @@ class Speech:
 
 
 def voices() -> tuple[str, ...]:
-    """The voice names :func:`load_voice` knows."""
-    return ("espeak",)
+    """The voice names :func:`load_voice` knows (besides voice folders)."""
+    return ("espeak", "awal") if (BUNDLED_VOICE / "awal.json").is_file() else ("espeak",)
 
 
-def load_voice(voice: str | None = None, lang: str | None = None) -> Voice:
-    """The voice named ``voice`` (``None``: the default voice for ``lang``).
+def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voice:
+    """The voice ``voice``: ``"espeak"``, ``"awal"`` (the bundled neural voice), a neural voice
+    folder, or ``None`` / ``"default"``: the default voice for ``lang`` (:data:`DEFAULT_BACKEND`).
 
     Raises:
-        InputError: an unknown voice name (the message lists the known ones).
+        InputError: an unknown voice (the message lists the known ones), or a folder that is not a
+            voice (:func:`tts.export.read_voice_info`).
     """
     from tts.espeak import EspeakVoice
 
-    if voice in (None, "", "default", "espeak"):
+    if voice in (None, "", "default"):
+        family = _family(lang)
+        neural = family is not None and DEFAULT_BACKEND.get(family) == "neural"
+        voice = "awal" if neural and "awal" in voices() else "espeak"
+    if voice == "espeak":
         return EspeakVoice()
-    raise InputError(f"unknown voice {voice!r}; voices: {', '.join(voices())}")
+    if voice == "awal" and "awal" in voices():
+        voice = BUNDLED_VOICE
+    path = Path(str(voice))
+    if path.is_dir():
+        from tts.neural import NeuralVoice
+
+        return NeuralVoice(path)
+    raise InputError(f"unknown voice {str(voice)!r}; voices: {', '.join(voices())}, or a voice folder")
 
 
-def stream(text: str, lang: str, voice: str | Voice | None = None, options: SpeechOptions | None = None
+def _family(lang: str | None) -> str | None:
+    if lang is None:
+        return None
+    from awal.languages import get_language
+
+    return get_language(lang).family
+
+
+def stream(text: str, lang: str, voice: str | Path | Voice | None = None, options: SpeechOptions | None = None
            ) -> Iterator[Speech]:  # fmt: skip
     """The speech of ``text`` sentence by sentence, each as soon as it is made. A sentence
     after the first starts with a short pause.
@@ -132,29 +161,58 @@ def stream(text: str, lang: str, voice: str | Voice | None = None, options: Spee
     sentences = split_sentences(text)
     if not sentences:
         raise InputError("nothing to say: the text is empty")
-    engine = load_voice(voice, lang) if voice is None or isinstance(voice, str) else voice
+    engine = load_voice(voice, lang) if voice is None or isinstance(voice, (str, Path)) else voice
     rate = options.rate or engine.sample_rate
     spoke = False
     for sentence in sentences:
-        samples, said = engine.speak(sentence, lang, options.speed)
-        if not len(samples):
+        pause = np.zeros(int(SENTENCE_PAUSE * rate) if spoke else 0, np.float32)
+        pieces = getattr(engine, "speak_chunks", None)
+        if pieces is None:
+            samples, said = engine.speak(sentence, lang, options.speed)
+            if not len(samples):
+                continue
+            if rate != engine.sample_rate:
+                samples = resample(samples, engine.sample_rate, rate).astype(np.float32, copy=False)
+            spoke = True
+            yield Speech(np.concatenate([pause, samples]), rate, said, engine.name)
             continue
-        if rate != engine.sample_rate:
-            samples = resample(samples, engine.sample_rate, rate).astype(np.float32, copy=False)
-        if spoke:
-            samples = np.concatenate([np.zeros(int(SENTENCE_PAUSE * rate), np.float32), samples])
-        spoke = True
-        yield Speech(samples, rate, said, engine.name)
+        first = True
+        for samples, said in _resampled(pieces(sentence, lang, options.speed), engine.sample_rate, rate):
+            if first:  # the pause and the sentence's text go with its first piece
+                samples, first = np.concatenate([pause, samples]), False
+            else:
+                said = ""
+            spoke = True
+            yield Speech(samples, rate, said, engine.name)
     if not spoke:
         raise InputError("nothing to say: the text has no speakable characters")
 
 
-def synthesize(text: str, lang: str, voice: str | Voice | None = None, options: SpeechOptions | None = None
+def _resampled(pieces: Iterator[tuple[np.ndarray, str]], source: int, target: int
+               ) -> Iterator[tuple[np.ndarray, str]]:  # fmt: skip
+    """The pieces of one sentence at ``target`` Hz, resampled as one stream (no seams between pieces)."""
+    if source == target:
+        yield from ((p, said) for p, said in pieces if len(p))
+        return
+    import soxr
+
+    resampler = soxr.ResampleStream(source, target, 1, dtype="float32", quality="HQ")
+    said = ""
+    for piece, said in pieces:
+        out = resampler.resample_chunk(piece.astype(np.float32, copy=False))
+        if len(out):
+            yield out, said
+    tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+    if len(tail):
+        yield tail, said
+
+
+def synthesize(text: str, lang: str, voice: str | Path | Voice | None = None, options: SpeechOptions | None = None
                ) -> Speech:  # fmt: skip
     """The speech of the whole of ``text`` (see :func:`stream` for the errors)."""
     parts = list(stream(text, lang, voice, options))
     return Speech(np.concatenate([p.samples for p in parts]), parts[0].sample_rate,
-                  " ".join(p.text for p in parts), parts[0].voice)  # fmt: skip
+                  " ".join(p.text for p in parts if p.text), parts[0].voice)  # fmt: skip
 
 
 def encode_audio(samples: np.ndarray, fmt: str) -> bytes:

@@ -33,13 +33,29 @@ __all__ = ["ThroughputAndCurves", "main", "train"]
 log = logging.getLogger(__name__)
 
 
+def batch_size(batch: Any) -> int:
+    """Utterances in a batch: the ASR recipe's batches have a length; NeMo's TTS batches are tuples
+    (or dicts) of tensors whose first dimension is the batch."""
+    if isinstance(batch, dict):
+        batch = list(batch.values())
+    if isinstance(batch, (tuple, list)):
+        return int(batch[0].shape[0])
+    return len(batch)
+
+
 class ThroughputAndCurves(pl.Callback):
     """Records training loss, learning rate, utterances/s and validation metrics per step;
-    writes ``curves.json`` and ``curves.png`` in ``folder`` (kept across resumed runs)."""
+    writes ``curves.json`` and ``curves.png`` in ``folder`` (kept across resumed runs). Both
+    recipes use it (ASR, and TTS: :mod:`tts.train.fastpitch`, :mod:`tts.train.hifigan`)."""
 
-    def __init__(self, folder: str | Path, plot_every: int = 50) -> None:
+    def __init__(self, folder: str | Path, plot_every: int = 50, loss_metric: str | None = None,
+                 extra_metrics: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.folder = Path(folder)
         self.plot_every = plot_every
+        #: the logged metric that is the loss when training_step returns none (manual optimization)
+        self.loss_metric = loss_metric
+        #: logged metrics recorded beside the loss (e.g. FastPitch's mel loss)
+        self.extra_metrics = extra_metrics
         self.train: list[dict[str, float]] = []
         self.val: list[dict[str, float]] = []
         self._t0: float | None = None
@@ -74,14 +90,19 @@ class ThroughputAndCurves(pl.Callback):
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._t0 is not None and batch_idx > 0:  # the first batch pays for warm-up
             self._seconds += time.perf_counter() - self._t0
-            self._utts += len(batch)
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+            self._utts += batch_size(batch)
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if loss is None and self.loss_metric:
+            loss = trainer.callback_metrics.get(self.loss_metric)
+        if loss is None:
+            return
         row = {
             "step": trainer.global_step,
             "run": self.run,
             "loss": float(loss),
             "lr": trainer.optimizers[0].param_groups[-1]["lr"],
         }
+        row.update({k: float(v) for k in self.extra_metrics if (v := trainer.callback_metrics.get(k)) is not None})
         if self._seconds > 0:
             row["utts_per_s"] = self._utts / self._seconds
         self.train.append(row)

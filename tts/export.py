@@ -1,0 +1,142 @@
+"""Export the TTS recipe's models to the voice folder the runtime reads (ONNX; no torch, no NeMo).
+
+    awal export tts --fastpitch zgh=exp/.../fastpitch-zgh.nemo --fastpitch ary=... \\
+        --vocoder exp/.../hifigan.nemo --out voices/awal-voice
+
+writes::
+
+    OUT/fastpitch-<lang>.onnx   one acoustic model per language (inputs text, pitch, pace; NeMo's export)
+    OUT/hifigan.onnx           the vocoder shared by them (mel [1, 80, frames] -> audio [1, 1, samples])
+    OUT/awal.json              what the runtime needs (below)
+
+``awal.json`` (format 1)::
+
+    {"format": 1, "kind": "tts", "backend": "fastpitch-hifigan-onnx", "name": "awal-voice", "sample_rate": 22050,
+     "hop_length": 256, "n_mels": 80, "vocoder": {"file": "hifigan.onnx", "source": ...},
+     "languages": {"zgh": {"acoustic": "fastpitch-zgh.onnx", "symbol_set": "zgh-tfng-graphemes-1",
+                           "tokens": [" ", ",", ..., "<pad>", "<oov>"], "source": ...}},
+     "metrics": {...} | null, "awal_version": "..."}
+
+``tokens`` are the acoustic model's inputs in id order (NeMo's tokenizer: space, the front-end's
+symbols, padding, OOV), so the runtime maps the front-end's symbols by name, never by a shifted
+number. ``--vocoder universal`` exports the universal HiFi-GAN as it is (no fine-tuning).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from awal.errors import InputError
+
+__all__ = ["VOICE_FORMAT", "export_tts", "read_voice_info"]
+
+VOICE_FORMAT = 1
+BACKEND = "fastpitch-hifigan-onnx"
+
+
+def _export_fastpitch(nemo: Path, out: Path) -> dict[str, Any]:
+    from nemo.collections.tts.models import FastPitchModel
+
+    model = FastPitchModel.restore_from(str(nemo), map_location="cpu").eval()
+    lang = model.cfg.get("lang")
+    if lang is None:
+        raise InputError(f"{nemo}: not a FastPitch of the awal recipe (its config has no lang)")
+    model.export(str(out))
+    return {"lang": str(lang), "symbol_set": str(model.cfg.get("symbol_set")), "tokens": list(model.vocab.tokens),
+            "sample_rate": int(model.cfg.sample_rate), "hop_length": int(model.cfg.n_window_stride),
+            "n_mels": int(model.cfg.n_mel_channels)}  # fmt: skip
+
+
+def _vocoder_generator(source: str) -> Any:
+    if source == "universal":
+        from nemo.collections.tts.modules.hifigan_modules import Generator
+
+        from tts.train.hifigan import V1, universal_generator_state
+
+        generator = Generator(**V1)
+        generator.load_state_dict(universal_generator_state())
+        return generator
+    path = Path(source)
+    if path.suffix != ".nemo":
+        raise InputError(f"--vocoder {source!r}: give universal or a HiFi-GAN .nemo")
+    from nemo.collections.tts.models import HifiGanModel
+
+    return HifiGanModel.restore_from(str(path), map_location="cpu").generator
+
+
+def _export_vocoder(source: str, out: Path) -> None:
+    import torch
+
+    class Vocoder(torch.nn.Module):  # NeMo's typed modules take keyword arguments only; ONNX passes positions
+        def __init__(self, generator: Any) -> None:
+            super().__init__()
+            self.generator = generator
+
+        def forward(self, mel: Any) -> Any:
+            return self.generator(x=mel)
+
+    generator = _vocoder_generator(source).eval()
+    generator.remove_weight_norm()
+    mel = torch.randn(1, 80, 64)
+    with torch.inference_mode():
+        torch.onnx.export(Vocoder(generator), (mel,), str(out), input_names=["mel"], output_names=["audio"],
+                          dynamic_axes={"mel": {2: "frames"}, "audio": {2: "samples"}}, opset_version=17,
+                          dynamo=False)  # fmt: skip
+
+
+def export_tts(fastpitch: Mapping[str, str | Path], vocoder: str, out_dir: str | Path,
+               metrics: Mapping[str, Any] | None = None, name: str | None = None) -> Path:  # fmt: skip
+    """Write the voice folder ``out_dir`` (see the module docstring); returns it."""
+    out = Path(out_dir)
+    if not fastpitch:
+        raise InputError("give at least one acoustic model (--fastpitch LANG=FILE.nemo)")
+    out.mkdir(parents=True, exist_ok=True)
+    languages: dict[str, Any] = {}
+    shape: dict[str, int] = {}
+    for lang, nemo in fastpitch.items():
+        path = Path(nemo)
+        if not path.is_file():
+            raise InputError(f"{path}: no such FastPitch .nemo")
+        info = _export_fastpitch(path, out / f"fastpitch-{lang}.onnx")
+        if info["lang"] != lang:
+            raise InputError(f"{path} was trained for {info['lang']!r}, not {lang!r}")
+        frame = {k: info.pop(k) for k in ("sample_rate", "hop_length", "n_mels")}
+        if shape and frame != shape:
+            raise InputError(f"{path}: its mel ({frame}) differs from the other languages' ({shape})")
+        shape = frame
+        info.pop("lang")
+        languages[lang] = {"acoustic": f"fastpitch-{lang}.onnx", **info, "source": str(path.resolve())}
+    _export_vocoder(vocoder, out / "hifigan.onnx")
+    from awal import __version__
+
+    data = {
+        "format": VOICE_FORMAT, "kind": "tts", "backend": BACKEND, "name": name or out.name, **shape,
+        "vocoder": {"file": "hifigan.onnx",
+                    "source": vocoder if vocoder == "universal" else str(Path(vocoder).resolve())},
+        "languages": languages, "metrics": dict(metrics) if metrics else None, "awal_version": __version__,
+    }  # fmt: skip
+    (out / "awal.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return out
+
+
+def read_voice_info(folder: str | Path) -> dict[str, Any]:
+    """The ``awal.json`` of a voice folder, checked.
+
+    Raises:
+        InputError: no such folder, no ``awal.json``, or one this version cannot read.
+    """
+    path = Path(folder) / "awal.json"
+    if not path.is_file():
+        raise InputError(f"{folder}: not a voice folder (no awal.json)")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("kind") != "tts" or data.get("backend") != BACKEND:
+        raise InputError(f"{path}: not a {BACKEND} voice (kind {data.get('kind')!r}, backend {data.get('backend')!r})")
+    if data.get("format") != VOICE_FORMAT:
+        raise InputError(f"{path}: voice format {data.get('format')!r}; this awal reads format {VOICE_FORMAT}")
+    for name in [data["vocoder"]["file"], *(v["acoustic"] for v in data["languages"].values())]:
+        if not (Path(folder) / name).is_file():
+            raise InputError(f"{folder}: {name} is missing")
+    return data

@@ -1,0 +1,84 @@
+"""Stage 1 of the TTS recipe: supplementary data for FastPitch, computed once and cached.
+
+    python -m tts.train.supdata --config-path=$PWD/conf/fastpitch --config-name=smoke lang=zgh \\
+        train_dataset=... validation_datasets=... sup_data_path=...
+
+Reads the same config as training and goes once through NeMo's ``TTSDataset`` over the training
+and validation manifests, which computes and caches (under ``sup_data_path``) each utterance's
+pitch contour (librosa's pYIN between ``pitch_fmin`` and ``pitch_fmax``) and alignment prior;
+then writes ``<sup_data_path>/pitch_stats.json``: the mean and standard deviation of the voiced
+frames' pitch over the training set, which training normalizes pitch with.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["compute_pitch_stats", "main"]
+
+
+def compute_pitch_stats(cfg: Any) -> dict[str, float]:
+    import hydra
+    from nemo.collections.tts.data.dataset import TTSDataset
+    from omegaconf import OmegaConf, open_dict
+    from tqdm import tqdm
+
+    from tts.frontend import symbol_set
+    from tts.train.fastpitch import PITCH_STATS
+
+    with open_dict(cfg):
+        cfg.model.text_tokenizer.chars = "".join(symbol_set(str(cfg.lang)).symbols[2:])
+    tokenizer = hydra.utils.instantiate(cfg.model.text_tokenizer)
+    values: list[np.ndarray] = []
+    utterances = 0
+    for key in ("train_ds", "validation_ds"):
+        container = OmegaConf.to_container(cfg.model[key].dataset, resolve=True)
+        assert isinstance(container, dict)
+        params: dict[str, Any] = {str(k): v for k, v in container.items() if k != "_target_"}
+        params.update(pitch_norm=False, pitch_mean=None, pitch_std=None)  # raw Hz: the statistics are made here
+        dataset = TTSDataset(text_tokenizer=tokenizer, **params)
+        for i in tqdm(range(len(dataset)), desc=f"pitch ({key})", unit="utt"):
+            item = dataset[i]
+            utterances += 1
+            if key != "train_ds":
+                continue
+            pitch = _pitch_of(item)
+            if pitch is not None:
+                voiced = pitch[pitch > 0]
+                if len(voiced):
+                    values.append(voiced)
+    if not values:
+        raise RuntimeError("no voiced frames in the training set: is the audio speech?")
+    allp = np.concatenate(values)
+    stats = {"pitch_mean": float(allp.mean()), "pitch_std": float(allp.std()), "voiced_frames": int(len(allp)),
+             "utterances": utterances, "pitch_fmin": float(cfg.pitch_fmin),
+             "pitch_fmax": float(cfg.pitch_fmax)}  # fmt: skip
+    out = Path(str(cfg.sup_data_path)) / PITCH_STATS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
+    return stats
+
+
+def _pitch_of(item: tuple) -> np.ndarray | None:
+    """The pitch contour in one ``TTSDataset`` item (its 9th field: audio, audio length, text, text
+    length, mel, mel length, durations, alignment prior, pitch, ...)."""
+    pitch = item[8]
+    return None if pitch is None else np.asarray(pitch, dtype=np.float32).reshape(-1)
+
+
+def main() -> None:
+    from nemo.core.config import hydra_runner
+
+    @hydra_runner(config_path="../../recipes/tts/fastpitch_hifigan/conf/fastpitch", config_name="smoke")
+    def _run(cfg: Any) -> None:
+        print(json.dumps(compute_pitch_stats(cfg)))
+
+    _run()
+
+
+if __name__ == "__main__":
+    main()
