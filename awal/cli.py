@@ -409,6 +409,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         device=args.device,
         compute_type=args.compute_type,
         threads=args.threads,
+        tts_voice=args.tts_voice,
     )
     serve(app, args.host, args.port, drain_timeout=args.drain_timeout, log_level="info", ws_max_size=2**22)
     return 0
@@ -543,6 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="S",
                    help="on SIGTERM/Ctrl-C, seconds open streams get to receive their final results (default 30)")
+    p.add_argument("--tts-voice", metavar="DIR",
+                   help="a neural voice folder (awal export tts) to serve by its name and as the default voice")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("stream", help="stream an audio file to a running server (/v1/listen) and print its results")
@@ -616,7 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = eval_sub.add_parser("tts", help="round-trip CER of a voice: synthesize, transcribe, score (JSON)",
                             description="Speak each sentence of a manifest with the voice, transcribe it with an "
                             "ASR model and score the transcripts against the text (CER/WER as JSON).")
-    p.add_argument("--voice", required=True, help="espeak, awal, or a voice folder")
+    p.add_argument("--voice", required=True, help="espeak, awal-voice (the bundled one), or a voice folder")
     p.add_argument("--manifest", required=True, help="a manifest with text (or text_raw) and lang")
     p.add_argument("--asr-model", help="the ASR model (default: the bundled whisper-base-awal)")
     p.add_argument("--lang", help="language of every sentence (default: each line's lang)")

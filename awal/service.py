@@ -13,7 +13,8 @@ importing ``awal`` never imports FastAPI, faster-whisper or numpy; likewise into
 
 Settings (arguments, else environment): ``AWAL_MODEL`` (default: the bundled model),
 ``AWAL_API_KEYS`` (comma-separated; none configured: the service is open, and says so loudly),
-``AWAL_MAX_SESSIONS``, ``AWAL_DEVICE``, ``AWAL_COMPUTE_TYPE``, ``AWAL_THREADS``.
+``AWAL_MAX_SESSIONS``, ``AWAL_DEVICE``, ``AWAL_COMPUTE_TYPE``, ``AWAL_THREADS``, ``AWAL_TTS_VOICE``
+(a neural voice folder: served by its name, and the default voice of its languages).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def create_app(
     device: str | None = None,
     compute_type: str | None = None,
     threads: int | None = None,
+    tts_voice: str | None = None,
 ) -> Any:
     """The FastAPI app: the engine is loaded here; its worker thread runs while the app does."""
     from fastapi import FastAPI
@@ -85,7 +87,7 @@ def create_app(
     app.include_router(transcriptions_router(transcriber, request_authorized))
     from tts.server import speech_router
 
-    app.include_router(speech_router(request_authorized))
+    app.include_router(speech_router(request_authorized, tts_voice or env.get("AWAL_TTS_VOICE") or None))
     return app
 
 

@@ -48,6 +48,18 @@ def test_darija_arabizi_is_read_in_arabic_script() -> None:
     # a French word inside an Arabic-script line is written in Arabic script too, accents and all
     mixed = encode("بغيت نمشي l'hôpital", "ary")
     assert mixed.text.startswith("بغيت نمشي ") and all(ch not in mixed.text for ch in "lhôpital'")
+    # a word mixing scripts (DODa: "éكونوميقو", a French keyboard's letter typed into an Arabic word):
+    # its Latin run is read through the same rules, its Arabic letters are kept
+    for word, arabic_part in (("éكونوميقو", "كونوميقو"), ("سûر", "س")):
+        said = encode(word, "ary")
+        assert arabic_part in said.text and not any(_latin(ch) for ch in said.text), said.text
+    assert encode("سûر", "ary").text == "سور"  # û -> و, without the seat a word-initial vowel takes
+
+
+def _latin(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.name(ch, "").startswith("LATIN")
 
 
 def test_letter_variants_fold_to_one_symbol_and_numbers_are_spelled_out() -> None:

@@ -29,6 +29,7 @@ No torch, no NeMo: the runtime and the recipe share this module.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -164,13 +165,34 @@ def spoken_text(text: str, lang: str) -> str:
 
 def _darija_word(token: str) -> str:
     """A word of a Darija line in Arabic script: Arabizi and French words (``l'hôpital``) through
-    the Arabizi rules, their accents and apostrophes dropped first."""
-    if token_script(token) != LATN:
-        return token
+    the Arabizi rules, their accents and apostrophes dropped first. A word that mixes scripts
+    (``éكونوميقو``, typed with a French keyboard's letter in it) has its Latin runs converted the
+    same way and its Arabic letters kept."""
     from awal.text.arabizi import arabizi_to_arabic
 
-    plain = "".join(ch for ch in unicodedata.normalize("NFD", token) if not unicodedata.combining(ch))
-    return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", plain))
+    def latin(run: str) -> str:
+        plain = "".join(ch for ch in unicodedata.normalize("NFD", run) if not unicodedata.combining(ch))
+        return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", plain))
+
+    if token_script(token) == LATN:
+        return latin(token)
+    if not any(_is_latin_letter(ch) for ch in token):
+        return token
+    out: list[str] = []
+    for is_latin, group in itertools.groupby(token, key=_is_latin_letter):
+        run = "".join(group)
+        if not is_latin:
+            out.append(run)
+            continue
+        run = latin(run)
+        if out and run[:1] in "أإ":  # a word-initial vowel's seat, not wanted inside a word
+            run = run[1:]
+        out.append(run)
+    return "".join(out)
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
 
 
 def symbols_of(spoken: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

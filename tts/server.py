@@ -1,7 +1,8 @@
 """``POST /v1/audio/speech``: synthesis, compatible with OpenAI's API, streamed sentence by sentence.
 
 JSON body: ``model`` (accepted and echoed in a header: the server's voices are named by
-``voice``), ``input`` (the text, at most 4,096 characters), ``voice`` (``espeak``, or one of
+``voice``), ``input`` (the text, at most 4,096 characters), ``voice`` (``espeak``, ``awal-voice``:
+the bundled neural voice, the name of the voice given to ``awal serve --tts-voice``, or one of
 OpenAI's names such as ``alloy``, which mean the default voice, so that existing clients work
 unchanged), ``response_format`` (``wav`` default here, ``pcm``: 16-bit little-endian without a
 header, and our ``mulaw`` / ``alaw`` for telephony), ``speed`` (0.25-4.0); our additions:
@@ -54,13 +55,39 @@ def _language(value: Any, text: str) -> str:
     raise InputError("say which language the text is in: language=ary, zgh or kab (Latin text could be any)")
 
 
-def speech_router(authorized: Callable[[Any], bool]) -> APIRouter:
+def speech_router(authorized: Callable[[Any], bool], voice: str | None = None) -> APIRouter:
+    """The route; ``voice``: a neural voice folder served by its name and as the default voice of the
+    languages it speaks (``awal serve --tts-voice``); it is loaded now, so a bad folder stops the start."""
+    from tts.synthesize import Voice, default_voice, load_voice, voices
+
+    served: dict[str, Voice] = {}  # voices loaded once, by name (a neural voice's sessions are costly)
+    extra: Any = None
+    if voice:
+        from tts.neural import NeuralVoice
+
+        extra = NeuralVoice(voice)
+        served[extra.name] = extra
+
+    def pick(name: str | None, lang: str) -> Voice:
+        from awal.languages import get_language
+
+        if name is None:
+            family = get_language(lang).family
+            speaks = extra is not None and (lang in extra.languages or family in extra.languages)
+            name = extra.name if speaks else default_voice(lang)
+        if name not in served:
+            if name not in voices():
+                known = sorted({*voices(), *served})
+                raise InputError(f"unknown voice {name!r}; voices: {', '.join(known)}")
+            served[name] = load_voice(name, lang)
+        return served[name]
+
     router = APIRouter()
 
     @router.post("/v1/audio/speech", response_model=None)
     async def speech(request: Request) -> Any:
         from tts.frontend import encode, split_sentences
-        from tts.synthesize import SpeechOptions, encode_audio, load_voice, stream, wav_header
+        from tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
 
         if not authorized(request):
             return _error("missing or wrong API key", status=401, code="invalid_api_key")
@@ -86,10 +113,10 @@ def speech_router(authorized: Callable[[Any], bool]) -> APIRouter:
         except InputError as exc:
             return _error(str(exc), "language")
         try:
-            voice = load_voice(name, lang)
+            engine = await run_in_threadpool(pick, name, lang)
         except InputError as exc:
             return _error(str(exc), "voice")
-        default_rate = {"pcm": 24000, "mulaw": 8000, "alaw": 8000}.get(fmt, voice.sample_rate)
+        default_rate = {"pcm": 24000, "mulaw": 8000, "alaw": 8000}.get(fmt, engine.sample_rate)
         try:
             rate = int(body.get("sample_rate") or default_rate)
             SpeechOptions(rate=rate)
@@ -110,14 +137,14 @@ def speech_router(authorized: Callable[[Any], bool]) -> APIRouter:
         async def audio() -> AsyncIterator[bytes]:
             if fmt == "wav":
                 yield wav_header(rate)
-            chunks = stream(text, lang, voice, options)
+            chunks = stream(text, lang, engine, options)
             while True:
                 chunk = await run_in_threadpool(next, chunks, None)
                 if chunk is None:
                     return
                 yield encode_audio(chunk.samples, fmt)
 
-        headers = {"X-Awal-Voice": voice.name, "X-Awal-Language": lang, "X-Awal-Sample-Rate": str(rate),
+        headers = {"X-Awal-Voice": engine.name, "X-Awal-Language": lang, "X-Awal-Sample-Rate": str(rate),
                    "X-Awal-Model": str(body.get("model") or "")}  # fmt: skip
         return StreamingResponse(audio(), media_type=FORMATS[fmt], headers=headers)
 

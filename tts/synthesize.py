@@ -12,7 +12,7 @@ sentence's audio as soon as it is made, so the first audio leaves before the tex
 
 Voices (:func:`load_voice`): ``"espeak"`` (:class:`tts.espeak.EspeakVoice`, the baseline, always
 available), a neural voice folder (:class:`tts.neural.NeuralVoice`: FastPitch + HiFi-GAN in ONNX,
-:mod:`tts.export`), ``"awal"`` for the bundled neural voice. The default voice of a language is
+:mod:`tts.export`), ``"awal-voice"`` for the bundled neural voice. The default voice of a language is
 the backend that measures better in the round trip (:data:`DEFAULT_BACKEND`, docs/tts.md). A
 voice that can vocode a sentence in pieces (``speak_chunks``) is streamed piece by piece, so the
 first audio leaves after a fraction of the first sentence.
@@ -40,6 +40,7 @@ __all__ = [
     "Speech",
     "SpeechOptions",
     "Voice",
+    "default_voice",
     "encode_audio",
     "load_voice",
     "stream",
@@ -54,7 +55,7 @@ FORMATS = ("wav", "pcm", "mulaw", "alaw")
 RATES = (8000, 16000, 22050, 24000)
 #: The pause put between two sentences of one text (seconds).
 SENTENCE_PAUSE = 0.25
-#: The bundled neural voice (``"awal"``), when the checkout has it.
+#: The bundled neural voice (``"awal-voice"``), when the checkout has it.
 BUNDLED_VOICE = Path(__file__).resolve().parent / "bundled" / "awal-voice"
 #: The backend a language's default voice uses: the one with the lower round-trip CER (docs/tts.md).
 DEFAULT_BACKEND = {"ary": "espeak", "zgh": "espeak", "kab": "espeak"}
@@ -106,11 +107,11 @@ class Speech:
 
 def voices() -> tuple[str, ...]:
     """The voice names :func:`load_voice` knows (besides voice folders)."""
-    return ("espeak", "awal") if (BUNDLED_VOICE / "awal.json").is_file() else ("espeak",)
+    return ("espeak", BUNDLED_VOICE.name) if (BUNDLED_VOICE / "awal.json").is_file() else ("espeak",)
 
 
 def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voice:
-    """The voice ``voice``: ``"espeak"``, ``"awal"`` (the bundled neural voice), a neural voice
+    """The voice ``voice``: ``"espeak"``, ``"awal-voice"`` (the bundled neural voice), a neural voice
     folder, or ``None`` / ``"default"``: the default voice for ``lang`` (:data:`DEFAULT_BACKEND`).
 
     Raises:
@@ -120,12 +121,10 @@ def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voic
     from tts.espeak import EspeakVoice
 
     if voice in (None, "", "default"):
-        family = _family(lang)
-        neural = family is not None and DEFAULT_BACKEND.get(family) == "neural"
-        voice = "awal" if neural and "awal" in voices() else "espeak"
+        voice = default_voice(lang)
     if voice == "espeak":
         return EspeakVoice()
-    if voice == "awal" and "awal" in voices():
+    if voice == BUNDLED_VOICE.name and voice in voices():
         voice = BUNDLED_VOICE
     path = Path(str(voice))
     if path.is_dir():
@@ -135,12 +134,19 @@ def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voic
     raise InputError(f"unknown voice {str(voice)!r}; voices: {', '.join(voices())}, or a voice folder")
 
 
-def _family(lang: str | None) -> str | None:
-    if lang is None:
-        return None
+def default_voice(lang: str | None) -> str:
+    """The name of ``lang``'s default voice: ``"awal-voice"`` where the neural backend measures
+    better (:data:`DEFAULT_BACKEND`) and the bundled voice speaks it, else ``"espeak"``."""
+    if lang is None or BUNDLED_VOICE.name not in voices():
+        return "espeak"
     from awal.languages import get_language
 
-    return get_language(lang).family
+    family = get_language(lang).family
+    if DEFAULT_BACKEND.get(family) != "neural":
+        return "espeak"
+    from tts.export import read_voice_info
+
+    return BUNDLED_VOICE.name if family in read_voice_info(BUNDLED_VOICE)["languages"] else "espeak"
 
 
 def stream(text: str, lang: str, voice: str | Path | Voice | None = None, options: SpeechOptions | None = None
