@@ -8,7 +8,7 @@
 #                 Tamazight (Common Voice) text at 22,050 Hz, no noise; held-out sentences for test (the
 #                 same split as the ASR recipe's, so neither model ever trained on them); then
 #                 python -m tts.train.data: the text through the voice's front-end, the audio trimmed
-#   1  supdata    python -m tts.train.supdata: pitch contours and alignment priors cached, pitch statistics
+#   1  supdata    python -m tts.train.supdata: pitch contours cached, pitch statistics
 #   2  fastpitch  python -m tts.train.fastpitch (Hydra config conf/fastpitch/<conf>.yaml, NeMo exp_manager),
 #                 one acoustic model per language
 #   3  mels       python -m tts.train.mels: each FastPitch's teacher-forced mels of its training audio
@@ -89,7 +89,7 @@ fi
 
 if want 1; then
     for lang in $langs; do
-        log 1 "supdata ($lang): pitch and alignment priors -> $data/voice-$lang/sup"
+        log 1 "supdata ($lang): pitch -> $data/voice-$lang/sup"
         # shellcheck disable=SC2046
         "$py" -m tts.train.supdata --config-path="$here/conf/fastpitch" --config-name="$conf" $(fastpitch_args "$lang")
     done
