@@ -1,5 +1,6 @@
 """Speech synthesis through the runtime (``tts.synthesize``), ``awal synthesize`` and
-``POST /v1/audio/speech`` on a real server, with the espeak-ng voice (the baseline backend)."""
+``POST /v1/audio/speech`` on a real server, with the espeak-ng voice (the baseline backend) and
+the bundled neural voice (tests/test_tts_recipe.py trains, exports and serves a voice too)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import shutil
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,10 +37,16 @@ def _voiced_share(samples: np.ndarray, rate: int) -> float:
     return float(np.mean(np.sqrt(np.mean(frames**2, axis=1)) > 0.01))
 
 
+BUNDLED = (Path(__file__).resolve().parent.parent / "tts" / "bundled" / "awal-voice" / "awal.json").is_file()
+
+
+@pytest.mark.parametrize("voice", ["espeak", pytest.param("awal-voice", marks=pytest.mark.skipif(
+    not BUNDLED, reason="the checkout has no bundled neural voice"))])  # fmt: skip
 @pytest.mark.parametrize(("lang", "script"), sorted(TEXTS))
-def test_speech_is_non_silent_and_of_plausible_duration(lang: str, script: str) -> None:
+def test_speech_is_non_silent_and_of_plausible_duration(lang: str, script: str, voice: str) -> None:
     text = TEXTS[(lang, script)]
-    speech = synthesize(text, lang)
+    speech = synthesize(text, lang, voice)
+    assert speech.voice == voice
     symbols = len(encode(text, lang).symbols)
     assert speech.sample_rate == 22050 and speech.samples.dtype == np.float32
     # speech runs at 8-25 symbols a second (letters, spaces and clause marks)

@@ -21,9 +21,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
+
+# The aligner's monotonic alignment search runs in numba's parallel loops, whose OpenMP workers
+# spin after every step: on a CPU they take a core from the training (measured on this project's
+# 2-core machine: two FastPitch runs side by side went 3-6x slower a step). Set before numba loads.
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["main", "resolve", "token_list", "train"]
 
