@@ -41,7 +41,10 @@ BACKEND = "fastpitch-hifigan-onnx"
 def _export_fastpitch(nemo: Path, out: Path) -> dict[str, Any]:
     from nemo.collections.tts.models import FastPitchModel
 
-    model = FastPitchModel.restore_from(str(nemo), map_location="cpu").eval()
+    if nemo.suffix == ".ckpt":  # a checkpoint of a run, finished or not
+        model = FastPitchModel.load_from_checkpoint(str(nemo), map_location="cpu").eval()
+    else:
+        model = FastPitchModel.restore_from(str(nemo), map_location="cpu").eval()
     lang = model.cfg.get("lang")
     if lang is None:
         raise InputError(f"{nemo}: not a FastPitch of the awal recipe (its config has no lang)")
@@ -127,7 +130,7 @@ def export_tts(fastpitch: Mapping[str, str | Path], vocoder: str, out_dir: str |
     for lang, nemo in fastpitch.items():
         path = Path(nemo)
         if not path.is_file():
-            raise InputError(f"{path}: no such FastPitch .nemo")
+            raise InputError(f"{path}: no such FastPitch .nemo (or .ckpt)")
         info = _export_fastpitch(path, out / f"fastpitch-{lang}.onnx")
         store_half(out / f"fastpitch-{lang}.onnx")
         if info["lang"] != lang:

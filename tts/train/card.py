@@ -72,7 +72,9 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
             train_rows.append(f"| FastPitch {lang} | {training['global_step']} | "
                               f"{'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
     vocoder = _read(exp / "hifigan-awal" / "run" / "awal_training.json")
-    if vocoder:
+    if info["vocoder"].get("source") == "universal":
+        train_rows.append("| HiFi-GAN | the universal V1 generator as published (not fine-tuned) | - |")
+    elif vocoder:
         rate = vocoder.get("train_utts_per_s")
         train_rows.append(f"| HiFi-GAN (from {vocoder.get('init_from')}) | {vocoder['global_step'] // 2} | "
                           f"{'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip

@@ -6,8 +6,9 @@
 Reads the same config as training and goes once through NeMo's ``TTSDataset`` over the training
 and validation manifests, which computes and caches (under ``sup_data_path``) each utterance's
 pitch contour (librosa's pYIN between ``pitch_fmin`` and ``pitch_fmax``; the alignment priors
-are made during training, from an in-memory cache of popular sizes); then writes ``<sup_data_path>/pitch_stats.json``: the mean and standard deviation of the voiced
-frames' pitch over the training set, which training normalizes pitch with.
+are made during training, from an in-memory cache of popular sizes); then writes
+``<sup_data_path>/pitch_stats.json``: the mean and standard deviation of the voiced frames'
+pitch over the training set, which training normalizes pitch with.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 # FastPitch + HiFi-GAN recipe: text -> synthetic (or real) speech -> NeMo training -> ONNX voice -> round trip.
 #
 #   ./run.sh [--stage N] [--stop-stage M] [--conf bundled_cpu] [--langs "ary zgh"] [--text-dir DIR] [--exp DIR]
+#            [--data DIR] [--vocoder universal|FILE.nemo]
 #
 # Stages (icefall/ESPnet style: each can be re-run alone; training resumes from its last checkpoint):
 #   0  data       awal prepare synthetic: one espeak-ng voice (ar+m3) speaking the real Darija (DODa) and
@@ -14,7 +15,8 @@
 #   3  mels       python -m tts.train.mels: each FastPitch's teacher-forced mels of its training audio
 #   4  hifigan    python -m tts.train.hifigan (conf/hifigan/<conf>.yaml): the universal HiFi-GAN fine-tuned
 #                 on the mels of every language (one vocoder for the voice)
-#   5  export     awal export tts -> <exp>/voice (fastpitch-<lang>.onnx, hifigan.onnx, awal.json)
+#   5  export     awal export tts -> <exp>/voice (fastpitch-<lang>.onnx, hifigan.onnx, awal.json); the
+#                 vocoder is stage 4's unless --vocoder says otherwise (universal: the universal HiFi-GAN as is)
 #   6  evaluate   awal eval tts: round-trip CER (synthesize the held-out sentences, transcribe them with
 #                 the bundled ASR model) for the voice and for the espeak-ng backend
 #   7  card       writes <exp>/voice/MODEL_CARD.md and the metrics into its awal.json
@@ -37,6 +39,7 @@ exp=$here/exp/$conf
 data=$here/data
 hours_ary=1.3
 hours_zgh=1.1
+vocoder=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --stage) stage=$2; shift 2 ;;
@@ -48,7 +51,8 @@ while [[ $# -gt 0 ]]; do
         --text-dir) text_dir=$(realpath -m "$2"); shift 2 ;;
         --hours-ary) hours_ary=$2; shift 2 ;;
         --hours-zgh) hours_zgh=$2; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        --vocoder) vocoder=$2; shift 2 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -124,6 +128,7 @@ fi
 
 vocoder_nemo=$exp/hifigan-awal/run/hifigan-awal.nemo  # bundled_cpu and gpu_22050
 [[ $conf == smoke ]] && vocoder_nemo=$exp/hifigan-smoke/run/hifigan-smoke.nemo
+[[ -n $vocoder ]] || vocoder=$vocoder_nemo
 
 if want 4; then
     log 4 "hifigan: conf/hifigan/$conf.yaml on the mels of: $langs"
@@ -137,7 +142,7 @@ if want 5; then
     models=()
     for lang in $langs; do models+=(--fastpitch "$lang=$(fastpitch_nemo "$lang")"); done
     name=$([[ $conf == bundled_cpu ]] && echo awal-voice || echo "awal-voice-$conf")
-    "${awal[@]}" export tts "${models[@]}" --vocoder "$vocoder_nemo" --out "$exp/voice" --name "$name"
+    "${awal[@]}" export tts "${models[@]}" --vocoder "$vocoder" --out "$exp/voice" --name "$name"
 fi
 
 if want 6; then
