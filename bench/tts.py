@@ -121,11 +121,11 @@ def plot(results: dict[str, Any], out: Path) -> None:
 
     fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(11, 4))
     names = list(results)
-    ax_t.boxplot([[1000 * r["ttfa_s"] for r in results[n]["rows"]] for n in names], labels=names, vert=False)
+    ax_t.boxplot([[1000 * r["ttfa_s"] for r in results[n]["rows"]] for n in names], tick_labels=names, vert=False)
     ax_t.axvline(300, color="red", ls="--", lw=1, label="target 300 ms")
     ax_t.set_xlabel("time to first audio (ms), one thread")
     ax_t.legend(fontsize=8)
-    ax_r.boxplot([[r["rtf"] for r in results[n]["rows"]] for n in names], labels=names, vert=False)
+    ax_r.boxplot([[r["rtf"] for r in results[n]["rows"]] for n in names], tick_labels=names, vert=False)
     ax_r.axvline(0.3, color="red", ls="--", lw=1, label="target 0.3")
     ax_r.set_xlabel("real-time factor, one thread")
     ax_r.legend(fontsize=8)

@@ -67,8 +67,8 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         curves = exp / f"fastpitch-{lang}" / "run" / "curves" / "curves.png"
         if curves.is_file():
             shutil.copyfile(curves, voice / f"curves-fastpitch-{lang}.png")
-        if training:
-            rate = training.get("train_utts_per_s")
+        if training:  # a run resumed after its last step measured nothing: the curves keep the rate
+            rate = training.get("train_utts_per_s") or (_read(curves.with_suffix(".json")) or {}).get("utts_per_s")
             train_rows.append(f"| FastPitch {lang} | {training['global_step']} | "
                               f"{'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
     vocoder = _read(exp / "hifigan-awal" / "run" / "awal_training.json")

@@ -2,7 +2,7 @@
 # FastPitch + HiFi-GAN recipe: text -> synthetic (or real) speech -> NeMo training -> ONNX voice -> round trip.
 #
 #   ./run.sh [--stage N] [--stop-stage M] [--conf bundled_cpu] [--langs "ary zgh"] [--text-dir DIR] [--exp DIR]
-#            [--data DIR] [--vocoder universal|FILE.nemo]
+#            [--data DIR] [--vocoder universal|FILE.nemo] [-- hydra overrides for stages 2 and 4...]
 #
 # Stages (icefall/ESPnet style: each can be re-run alone; training resumes from its last checkpoint):
 #   0  data       awal prepare synthetic: one espeak-ng voice (ar+m3) speaking the real Darija (DODa) and
@@ -40,6 +40,7 @@ data=$here/data
 hours_ary=1.3
 hours_zgh=1.1
 vocoder=
+overrides=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --stage) stage=$2; shift 2 ;;
@@ -52,6 +53,7 @@ while [[ $# -gt 0 ]]; do
         --hours-ary) hours_ary=$2; shift 2 ;;
         --hours-zgh) hours_zgh=$2; shift 2 ;;
         --vocoder) vocoder=$2; shift 2 ;;
+        --) shift; overrides=("$@"); break ;;
         -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -104,7 +106,7 @@ if want 2; then
         log 2 "fastpitch ($lang): conf/fastpitch/$conf.yaml -> $exp/fastpitch-$lang"
         # shellcheck disable=SC2046
         "$py" -m tts.train.fastpitch --config-path="$here/conf/fastpitch" --config-name="$conf" \
-            $(fastpitch_args "$lang") name="fastpitch-$lang" "exp_manager.exp_dir=$exp"
+            $(fastpitch_args "$lang") name="fastpitch-$lang" "exp_manager.exp_dir=$exp" "${overrides[@]}"
     done
 fi
 
@@ -134,7 +136,7 @@ if want 4; then
     log 4 "hifigan: conf/hifigan/$conf.yaml on the mels of: $langs"
     "$py" -m tts.train.hifigan --config-path="$here/conf/hifigan" --config-name="$conf" \
         "train_dataset=[$(join "${train_mels[@]}")]" "validation_datasets=[$(join "${dev_mels[@]}")]" \
-        "exp_manager.exp_dir=$exp"
+        "exp_manager.exp_dir=$exp" "${overrides[@]}"
 fi
 
 if want 5; then
