@@ -195,4 +195,7 @@ def test_speech_endpoint_streams_sentence_by_sentence_and_refuses_bad_requests(s
     code, err = refused({"model": "awal", "input": "سلام", "response_format": "mp3"})
     assert code == 400 and err["code"] == "unsupported_format"
     assert refused({"model": "awal", "input": ""})[1]["param"] == "input"
+    if BUNDLED:  # a voice asked for a language it was not trained on: a 400, before any audio
+        code, err = refused({"model": "awal", "input": "azul", "voice": "awal-voice", "language": "kab"})
+        assert code == 400 and err["param"] == "voice" and "does not speak" in err["message"]
     assert refused({"model": "awal", "input": "x" * 5000, "language": "kab"})[1]["param"] == "input"

@@ -80,7 +80,11 @@ def speech_router(authorized: Callable[[Any], bool], voice: str | None = None) -
                 known = sorted({*voices(), *served})
                 raise InputError(f"unknown voice {name!r}; voices: {', '.join(known)}")
             served[name] = load_voice(name, lang)
-        return served[name]
+        engine = served[name]
+        spoken = getattr(engine, "languages", None)  # a neural voice speaks the languages it was trained on
+        if spoken is not None and lang not in spoken and get_language(lang).family not in spoken:
+            raise InputError(f"voice {name!r} does not speak {lang!r}; it speaks {', '.join(spoken)}")
+        return engine
 
     router = APIRouter()
 
