@@ -88,3 +88,15 @@ def test_windows_without_a_language_are_detected_among_their_candidates(model) -
         assert hyp.text == alone.text
     with pytest.raises(ValueError, match="candidates"):
         DecodeRequest(audios[0], None)
+
+
+def test_punctuation_joins_its_word_as_faster_whisper_joins_it() -> None:
+    from asr.streaming.decoder import _merge_punctuation
+
+    def word(text: str, start: float) -> dict:
+        return {"word": text, "start": start, "end": start + 0.2, "probability": 0.9}
+
+    merged = _merge_punctuation([word(" Hello", 0.0), word(",", 0.2), word(' "', 0.4), word("world", 0.5),
+                                 word(".", 0.7), word(" (", 0.9)])  # fmt: skip
+    assert [w["word"] for w in merged] == [" Hello,", ' "world.', " ("]
+    assert [w["start"] for w in merged] == [0.0, 0.5, 0.9]  # the word's own times, not the mark's

@@ -224,7 +224,33 @@ def _words(tokenizer: Any, text_tokens: list[int], result: Any, tokens_per_secon
     jumps = np.pad(np.diff(text_indices), (1, 0), constant_values=1).astype(bool)
     jump_times = time_indices[jumps] / tokens_per_second
     starts, ends = jump_times[boundaries[:-1]], jump_times[boundaries[1:]]
-    return [
+    timed = [
         {"word": w, "start": float(s), "end": float(e), "probability": float(np.mean(probs[i:j]))}
         for w, s, e, i, j in zip(words, starts, ends, boundaries[:-1], boundaries[1:])
     ]
+    return _merge_punctuation(timed)
+
+
+#: faster-whisper's defaults: punctuation that joins the next word, and the previous one.
+PREPENDED = "\"'“¿([{-"
+APPENDED = "\"'.。,，!！?？:：”)]}、"
+
+
+def _merge_punctuation(words: list[dict]) -> list[dict]:
+    """Punctuation joined to its word as faster-whisper does (``love`` ``.`` -> ``love.``, with the
+    word's times): an opening mark to the word after it, a closing one to the word before it."""
+    out: list[dict] = []
+    pending: list[dict] = []  # opening marks waiting for their word
+    for word in words:
+        text = word["word"]
+        if text.startswith(" ") and text.strip() and text.strip() in PREPENDED:
+            pending.append(word)
+            continue
+        if pending:
+            word = {**word, "word": "".join(p["word"] for p in pending) + text}
+            pending = []
+        if out and text in APPENDED and not out[-1]["word"].endswith(" "):
+            out[-1] = {**out[-1], "word": out[-1]["word"] + text}
+            continue
+        out.append(word)
+    return out + pending  # opening marks with no word after them stay words of their own
