@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -257,15 +257,17 @@ def mean_cer(model: Path) -> float | None:
     return sum(cers) / len(cers) if cers else None
 
 
-def bundle(model: Path, dest: Path) -> bool:
-    """Copy ``model`` to ``dest`` when its mean CER is lower than ``dest``'s (or ``dest`` has none)."""
+def bundle(model: Path, dest: Path, score: Callable[[Path], float | None] = mean_cer, what: str = "mean CER",
+           stages: str = "4 and 5") -> bool:  # fmt: skip
+    """Copy ``model`` to ``dest`` when its ``score`` (lower is better; the ASR model's mean CER, a
+    voice's mean round-trip CER) is lower than ``dest``'s (or ``dest`` has none)."""
     import shutil
 
-    new, old = mean_cer(model), mean_cer(dest)
+    new, old = score(model), score(dest)
     if new is None:
-        raise SystemExit(f"{model}: no metrics in awal.json (run stages 4 and 5 first)")
+        raise SystemExit(f"{model}: no metrics in awal.json (run stages {stages} first)")
     if old is not None and new >= old:
-        print(f"kept {dest}: its mean CER {_pct(old)} is not worse than {_pct(new)}")
+        print(f"kept {dest}: its {what} {_pct(old)} is not worse than {_pct(new)}")
         return False
     tmp = dest.with_name(dest.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -273,7 +275,7 @@ def bundle(model: Path, dest: Path) -> bool:
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)
-    print(f"bundled {model} -> {dest}: mean CER {_pct(new)}" + (f" (was {_pct(old)})" if old is not None else ""))
+    print(f"bundled {model} -> {dest}: {what} {_pct(new)}" + (f" (was {_pct(old)})" if old is not None else ""))
     return True
 
 

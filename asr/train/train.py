@@ -28,7 +28,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 
-__all__ = ["ThroughputAndCurves", "main", "train"]
+__all__ = ["ThroughputAndCurves", "main", "nemo_trainer", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -206,29 +206,42 @@ def _best_checkpoint(trainer: pl.Trainer, best: pl.callbacks.ModelCheckpoint | N
     return str(last) if last and Path(last).is_file() else None
 
 
+def nemo_trainer(cfg: Any, seed: int, **curve_options: Any) -> tuple[pl.Trainer, Path, ThroughputAndCurves]:
+    """NeMo's training set-up, shared by the ASR and TTS entry points: the seed, the CPU threads
+    (``threads``), a Lightning ``Trainer`` from ``cfg.trainer`` whose loggers and checkpoint callback
+    ``exp_manager`` makes, the log folder, and the curves callback (``curve_options``: see
+    :class:`ThroughputAndCurves`) in ``<log_dir>/curves``."""
+    import torch
+    from nemo.utils.exp_manager import exp_manager
+    from omegaconf import OmegaConf, open_dict
+
+    pl.seed_everything(seed, workers=True)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    with open_dict(cfg):
+        cfg.trainer.logger = False  # exp_manager creates the loggers
+        cfg.trainer.enable_checkpointing = False  # exp_manager creates the checkpoint callback
+    trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
+    log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
+    # a folder: on resumption NeMo's exp_manager moves the files of the log folder to run_N/
+    curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)), **curve_options)
+    trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+    return trainer, log_dir, curves
+
+
 def train(cfg: Any) -> Path:
     """Train with ``cfg`` (the Hydra config); returns the Hugging Face folder of the best model."""
     import torch
-    from nemo.utils.exp_manager import exp_manager
     from omegaconf import OmegaConf, open_dict
 
     from asr.train.data import WhisperBatches, make_dataloader
     from asr.train.module import WhisperFineTuner
 
-    pl.seed_everything(int(cfg.model.get("seed", 0)), workers=True)
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
     with open_dict(cfg):
         cfg.trainer.use_distributed_sampler = False  # Lhotse shards by rank itself
-        cfg.trainer.logger = False  # exp_manager creates the loggers
-        cfg.trainer.enable_checkpointing = False  # exp_manager creates the checkpoint callback
         if cfg.get("exp_manager") and cfg.exp_manager.get("checkpoint_callback_params"):
             cfg.exp_manager.checkpoint_callback_params.save_top_k = 0  # its checkpoints: for resuming
-    trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
-    log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
-    # a folder: on resumption NeMo's exp_manager moves the files of the log folder to run_N/
-    curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)))
-    trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+    trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.model.get("seed", 0)))
     best_callback = validation_best(cfg, log_dir)
     if best_callback is not None:
         trainer.callbacks.append(best_callback)  # type: ignore[attr-defined]

@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from asr.train.card import _pct
+from asr.train.card import bundle as bundle_when_better
+
 __all__ = ["bundle", "main", "mean_round_trip", "write_card"]
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -141,20 +140,7 @@ def mean_round_trip(voice: Path) -> float | None:
 
 def bundle(voice: Path, dest: Path) -> bool:
     """Copy ``voice`` to ``dest`` when its mean round-trip CER is lower than ``dest``'s (or ``dest`` has none)."""
-    new, old = mean_round_trip(voice), mean_round_trip(dest)
-    if new is None:
-        raise SystemExit(f"{voice}: no round-trip metrics in awal.json (run stages 6 and 7 first)")
-    if old is not None and new >= old:
-        print(f"kept {dest}: its mean round-trip CER {_pct(old)} is not worse than {_pct(new)}")
-        return False
-    tmp = dest.with_name(dest.name + ".new")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(voice, tmp)
-    if dest.exists():
-        shutil.rmtree(dest)
-    tmp.rename(dest)
-    print(f"bundled {voice} -> {dest}: mean round-trip CER {_pct(new)}" + (f" (was {_pct(old)})" if old else ""))
-    return True
+    return bundle_when_better(voice, dest, mean_round_trip, "mean round-trip CER", "6 and 7")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,26 +89,13 @@ def _load_init(model: Any, init_from: str) -> None:
 
 def train(cfg: Any) -> Path:
     """Train FastPitch with ``cfg``; returns the ``.nemo`` file written at the end."""
-    import lightning.pytorch as pl
-    import torch
     from nemo.collections.tts.models import FastPitchModel
-    from nemo.utils.exp_manager import exp_manager
-    from omegaconf import OmegaConf, open_dict
 
-    from asr.train.train import ThroughputAndCurves
+    from asr.train.train import nemo_trainer
 
     cfg = resolve(cfg)
-    pl.seed_everything(int(cfg.get("seed", 0)), workers=True)
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
-    with open_dict(cfg):
-        cfg.trainer.logger = False  # exp_manager creates the loggers
-        cfg.trainer.enable_checkpointing = False  # exp_manager creates the checkpoint callback
-    trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
-    log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
-    curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)),
-                                 extra_metrics=("t_mel_loss", "t_dur_loss", "t_pitch_loss", "t_ctc_loss"))
-    trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+    trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)),
+                                            extra_metrics=("t_mel_loss", "t_dur_loss", "t_pitch_loss", "t_ctc_loss"))
     model = FastPitchModel(cfg=cfg.model, trainer=trainer)
     if cfg.get("init_from"):
         _load_init(model, str(cfg.init_from))

@@ -99,25 +99,12 @@ def _plain(value: Any) -> Any:
 
 def train(cfg: Any) -> Path:
     """Train (fine-tune) HiFi-GAN with ``cfg``; returns the ``.nemo`` file written at the end."""
-    import lightning.pytorch as pl
-    import torch
     from nemo.collections.tts.models import HifiGanModel
-    from nemo.utils.exp_manager import exp_manager
-    from omegaconf import OmegaConf, open_dict
 
-    from asr.train.train import ThroughputAndCurves
+    from asr.train.train import nemo_trainer
 
-    pl.seed_everything(int(cfg.get("seed", 0)), workers=True)
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
-    with open_dict(cfg):
-        cfg.trainer.logger = False
-        cfg.trainer.enable_checkpointing = False
-    trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True))  # type: ignore[arg-type]
-    log_dir = Path(exp_manager(trainer, cfg.get("exp_manager")))
-    curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)),
-                                 loss_metric="g_loss", extra_metrics=("g_l1_loss", "d_loss"))  # fmt: skip
-    trainer.callbacks.append(curves)  # type: ignore[attr-defined]
+    trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)), loss_metric="g_loss",
+                                            extra_metrics=("g_l1_loss", "d_loss"))  # fmt: skip
     model = HifiGanModel(cfg=cfg.model, trainer=trainer)
     if cfg.get("init_from"):  # a resumed run then restores its own weights in fit()
         _load_init(model, str(cfg.init_from))
