@@ -24,6 +24,7 @@ then encode short windows short.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -65,9 +66,24 @@ def encoder_input(spectrogram: np.ndarray, width: int) -> tuple[np.ndarray, int]
 
 @lru_cache(maxsize=4)
 def _extractor(n_mels: int):
-    from faster_whisper.feature_extractor import FeatureExtractor
+    """faster-whisper's ``FeatureExtractor`` (numpy only), loaded from its file without the
+    package's ``__init__``, which imports CTranslate2 and PyAV: training needs the features that
+    serving computes, not the decoder (a GPU training machine need not install either)."""
+    import importlib.util
+    import sys
 
-    return FeatureExtractor(feature_size=n_mels)
+    name = "faster_whisper.feature_extractor"
+    module = sys.modules.get(name)
+    if module is None:
+        package = importlib.util.find_spec("faster_whisper")
+        if package is None or not package.submodule_search_locations:
+            raise InputError("the features need faster-whisper (pip install 'awal[serve]')")
+        path = Path(next(iter(package.submodule_search_locations))) / "feature_extractor.py"
+        spec = importlib.util.spec_from_file_location("awal_faster_whisper_feature_extractor", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module.FeatureExtractor(feature_size=n_mels)
 
 
 def serving_features(audio: np.ndarray, n_mels: int = 80, frames: int = N_FRAMES) -> np.ndarray:

@@ -322,6 +322,31 @@ def test_trainable_top_encoder_layers_cache_their_input_and_learn(
         WhisperFineTuner(_module_cfg(tmp_path, **{**options, "encoder_lr_scale": 0.0}))
 
 
+def test_a_loaded_model_trains_in_training_mode(tmp_path: Path) -> None:
+    """transformers' from_pretrained gives an eval-mode model, and Lightning never calls train() at
+    the start of fit (it keeps each submodule's mode): the module hands Lightning a model in
+    training mode, so dropout, SpecAugment and gradient checkpointing work (on a GPU, the turbo
+    config ran out of memory without it)."""
+    import torch
+    from whisper_tiny import build_tiny_whisper
+
+    from asr.train.module import WhisperFineTuner
+
+    tiny = build_tiny_whisper(tmp_path / "tiny")
+    augment = {"enabled": True, "mask_time_prob": 0.5, "mask_time_length": 10, "mask_feature_prob": 0.0}
+    module = WhisperFineTuner(_module_cfg(tmp_path, init_from=str(tiny), gradient_checkpointing=True,
+                                          spec_augment=augment))  # fmt: skip
+    assert all(m.training for m in module.model.modules())
+    layers = [*module.model.model.encoder.layers, *module.model.model.decoder.layers]
+    assert all(layer.gradient_checkpointing and layer.training for layer in layers)
+    features = torch.randn(2, 80, 3000)
+    assert not torch.equal(module.model.model._mask_input_features(features.clone()), features)
+    frozen = WhisperFineTuner(_module_cfg(tmp_path, init_from=str(tiny), freeze_encoder=True,
+                                          spec_augment={"enabled": False}))  # fmt: skip
+    assert not any(m.training for m in frozen.model.model.encoder.modules())
+    assert all(m.training for m in frozen.model.model.decoder.modules())
+
+
 def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
     from asr.train.module import WhisperFineTuner
 

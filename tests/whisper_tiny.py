@@ -8,7 +8,7 @@ byte-level BPE of ``whisper-base``, so language tokens such as ``<|ar|>`` have t
 and the generation settings faster-whisper needs (``suppress_tokens``, ``begin_suppress_tokens``,
 ``lang_to_id``, ``alignment_heads``, ...; see DESIGN.md, "Seen working on these machines"), but
 only 2 + 2 layers of width 64 (~15 MB, seeded: the same seed gives the same weights). It is built by
-the training code's own ``load_whisper_hf`` from whisper-base's Hugging Face conversion (made once
+the training code's own ``write_random_whisper`` from whisper-base's Hugging Face conversion (made once
 per cache, seconds afterwards). Its weights are random, so
 what it transcribes is garbage: tests assert on the pipeline, never on the text.
 
@@ -46,14 +46,6 @@ def build_tiny_whisper(out_dir: str | os.PathLike[str], *, seed: int = 0) -> Pat
     The same ``seed`` gives the same weights. Returns ``Path(out_dir)``. The model is what the
     recipe's smoke config trains (``asr.train.module.load_whisper_hf`` with no ``init_from``).
     """
-    from transformers import WhisperFeatureExtractor
+    from asr.train.module import write_random_whisper
 
-    from asr.train.module import load_whisper_hf
-
-    out = Path(out_dir)
-    model, tokenizer = load_whisper_hf(None, TINY_DIMS, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    WhisperFeatureExtractor(feature_size=TINY_DIMS["num_mel_bins"]).save_pretrained(out)
-    return out
+    return write_random_whisper(out_dir, TINY_DIMS, seed)

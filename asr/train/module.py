@@ -41,7 +41,14 @@ from torch import nn
 from asr.train.data import EncoderContext, TokenPlan, WhisperBatch
 from awal.errors import InputError
 
-__all__ = ["WhisperFineTuner", "base_checkpoint", "load_whisper_hf", "whisper_encode", "whisper_encode_top"]
+__all__ = [
+    "WhisperFineTuner",
+    "base_checkpoint",
+    "load_whisper_hf",
+    "whisper_encode",
+    "whisper_encode_top",
+    "write_random_whisper",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +112,9 @@ def base_checkpoint() -> Path:
     return out
 
 
-def _from_architecture(architecture: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
-    """A randomly initialized Whisper of ``architecture`` with whisper-base's tokenizer and settings."""
+def _from_architecture(architecture: Mapping[str, Any], seed: int, base: Path | None = None) -> tuple[Any, Any]:
+    """A randomly initialized Whisper of ``architecture`` with the tokenizer and generation settings
+    of ``base`` (a Hugging Face Whisper folder; whisper-base's by default)."""
     from transformers import (  # type: ignore[attr-defined]  # WhisperTokenizerFast: a lazy alias
         GenerationConfig,
         WhisperConfig,
@@ -114,7 +122,7 @@ def _from_architecture(architecture: Mapping[str, Any], seed: int) -> tuple[Any,
         WhisperTokenizerFast,
     )
 
-    base = base_checkpoint()
+    base = base or base_checkpoint()
     config = WhisperConfig.from_pretrained(base)
     unknown = [k for k in architecture if not hasattr(config, k)]
     if unknown:
@@ -129,6 +137,25 @@ def _from_architecture(architecture: Mapping[str, Any], seed: int) -> tuple[Any,
     gen.alignment_heads = heads_used  # type: ignore[attr-defined]
     model.generation_config = gen
     return model, WhisperTokenizerFast.from_pretrained(base)
+
+
+def write_random_whisper(
+    out: str | Path, architecture: Mapping[str, Any], seed: int = 0, base: str | Path | None = None
+) -> Path:
+    """Write a randomly initialized Whisper of ``architecture`` (``WhisperConfig`` fields) as a
+    Hugging Face folder that ``init_from`` accepts: model, tokenizer, generation settings and a
+    feature extractor with the model's mel bins. The tokenizer and settings are ``base``'s (any
+    Whisper folder; whisper-base's by default). Used by the tests (a tiny model) and by
+    ``bench/gpu_configs.py`` (the real architectures where the hub is out of reach)."""
+    from transformers import WhisperFeatureExtractor
+
+    model, tokenizer = _from_architecture(architecture, seed, Path(base) if base is not None else None)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=int(model.config.num_mel_bins)).save_pretrained(folder)
+    return folder
 
 
 def load_whisper_hf(
@@ -254,6 +281,11 @@ class WhisperFineTuner(pl.LightningModule):
         self._first_timestamp = int(self.tokenizer.convert_tokens_to_ids("<|0.00|>"))
         self._val_counts: dict[str, np.ndarray] = {}
         self._val_examples: list[dict[str, str]] = []
+        # from_pretrained returns the model in eval mode, and Lightning (2.2+) never calls train()
+        # at the start of fit: it restores each submodule's mode as found. Without this the
+        # Whisper model would train in eval mode: no dropout, no SpecAugment (transformers masks
+        # only in training mode), no gradient checkpointing (the layers checkpoint only then).
+        self.train()
 
     # --- encoder ---------------------------------------------------------------------------
 

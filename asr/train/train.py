@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 
 __all__ = ["ThroughputAndCurves", "main", "nemo_trainer", "train"]
 
@@ -89,6 +90,8 @@ class ThroughputAndCurves(pl.Callback):
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._t0 is not None and batch_idx > 0:  # the first batch pays for warm-up
+            if pl_module.device.type == "cuda":  # the step's kernels are queued, not done
+                torch.cuda.synchronize(pl_module.device)
             self._seconds += time.perf_counter() - self._t0
             self._utts += batch_size(batch)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
@@ -128,7 +131,9 @@ class ThroughputAndCurves(pl.Callback):
         if not trainer.is_global_zero:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        data = {"train": self.train, "val": self.val, "utts_per_s": self.utterances_per_second}
+        data: dict[str, Any] = {"train": self.train, "val": self.val, "utts_per_s": self.utterances_per_second}
+        if (gpu := gpu_memory()) is not None:
+            data["gpu"] = gpu
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
         tmp.replace(self.path)
@@ -136,6 +141,19 @@ class ThroughputAndCurves(pl.Callback):
             plot_curves(data, self.folder / "curves.png")
         except ImportError:  # matplotlib is in the train extra; a bare install still trains
             pass
+
+
+def gpu_memory() -> dict[str, Any] | None:
+    """This process's peak GPU memory (GiB: allocated by tensors, reserved by PyTorch's caching
+    allocator) and the device's name, or ``None`` when it has used no GPU."""
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    gib = 1024**3
+    return {
+        "device": torch.cuda.get_device_name(),
+        "peak_allocated_gib": round(torch.cuda.max_memory_allocated() / gib, 2),
+        "peak_reserved_gib": round(torch.cuda.max_memory_reserved() / gib, 2),
+    }
 
 
 def plot_curves(data: dict[str, Any], out: Path) -> None:
