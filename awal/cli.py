@@ -590,7 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "with onnxruntime (no torch, no NeMo): fastpitch-<lang>.onnx, hifigan.onnx, awal.json.")
     p.add_argument("--fastpitch", action="append", required=True, metavar="LANG=FILE.nemo",
                    help="an acoustic model and its language (repeat for each language)")
-    p.add_argument("--vocoder", default="universal", help="a HiFi-GAN .nemo, or universal (default)")
+    p.add_argument("--vocoder", default="universal",
+                   help="a HiFi-GAN .nemo, the recipe's fast vocoder (vocoder.pt), or universal (default)")
     p.add_argument("--out", required=True, help="the voice folder to write")
     p.add_argument("--name", help="the voice's name (default: the folder's)")
     p.add_argument("--metrics", metavar="JSON", help="metrics to record in awal.json (a JSON file)")

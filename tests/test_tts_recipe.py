@@ -101,6 +101,42 @@ def test_export_writes_a_voice_folder_and_a_card(recipe: dict[str, Path]) -> Non
     assert "Round trip" in card and "| zgh |" in card
 
 
+def test_fast_vocoder_trains_resumes_and_exports_a_voice(recipe: dict[str, Path], tmp_path: Path) -> None:
+    """run.sh --vocoder fast: stage 4 trains the small generator on stage 3's mels (the loss falls),
+    stage 5 exports it as the voice's vocoder; a second run with more steps resumes the first."""
+    from tts.neural import NeuralVoice
+    from tts.synthesize import synthesize
+    from tts.train.fast_vocoder import main as fast_vocoder
+
+    exp = tmp_path / "exp"
+    for lang in ("ary", "zgh"):  # stage 5 reads stage 2's FastPitch models from the experiment folder
+        nemo = recipe["exp"] / f"fastpitch-{lang}" / "run" / f"fastpitch-{lang}.nemo"
+        (exp / f"fastpitch-{lang}" / "run").mkdir(parents=True)
+        shutil.copyfile(nemo, exp / f"fastpitch-{lang}" / "run" / nemo.name)
+    env = {**os.environ, "AWAL_PYTHON_BIN": sys.executable}
+    proc = subprocess.run(["bash", str(RECIPE / "run.sh"), "--conf", "smoke", "--stage", "4", "--stop-stage", "5",
+                           "--vocoder", "fast", "--data", str(recipe["data"]), "--exp", str(exp), "--langs", "ary zgh"],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)  # fmt: skip
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    run = exp / "fast-vocoder"
+    curves = json.loads((run / "curves.json").read_text(encoding="utf-8"))
+    losses = [row["loss"] for row in curves["train"]]
+    assert len(losses) == 20 and np.mean(losses[-5:]) < np.mean(losses[:5]), losses
+    assert [row["step"] for row in curves["val"]] == [10, 20]
+    summary = json.loads((run / "awal_training.json").read_text(encoding="utf-8"))
+    assert summary["step"] == 20 and summary["architecture"]["upsample_initial_channel"] == 32
+    info = json.loads((exp / "voice" / "awal.json").read_text(encoding="utf-8"))
+    assert info["vocoder"]["source"] == str((run / "vocoder.pt").resolve())
+    speech = synthesize(TEXTS[("ary", "Arab")], "ary", NeuralVoice(exp / "voice"))
+    assert speech.duration > 0.3 and float(np.sqrt(np.mean(speech.samples**2))) > 1e-4
+    mels = [str(recipe["data"] / f"mels-{lang}" / f"{part}.jsonl") for part in ("train", "dev") for lang in ("ary",)]
+    fast_vocoder(["--train", mels[0], "--dev", mels[1], "--out", str(run), "--steps", "25", "--batch", "4",
+                  "--channels", "32", "--checkpoint-every", "10"])  # fmt: skip
+    resumed = json.loads((run / "curves.json").read_text(encoding="utf-8"))
+    assert [row["step"] for row in resumed["train"]] == list(range(1, 26))
+    assert json.loads((run / "awal_training.json").read_text(encoding="utf-8"))["step"] == 25
+
+
 @pytest.mark.parametrize(("lang", "script"), sorted(TEXTS))
 def test_onnx_voice_speaks_both_scripts_of_each_language(recipe: dict[str, Path], lang: str, script: str) -> None:
     from tts.frontend import encode

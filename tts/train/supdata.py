@@ -8,12 +8,14 @@ and validation manifests, which computes and caches (under ``sup_data_path``) ea
 pitch contour (librosa's pYIN between ``pitch_fmin`` and ``pitch_fmax``; the alignment priors
 are made during training, from an in-memory cache of popular sizes); then writes
 ``<sup_data_path>/pitch_stats.json``: the mean and standard deviation of the voiced frames'
-pitch over the training set, which training normalizes pitch with.
+pitch over the training set, which training normalizes pitch with. The utterances are processed
+in ``supdata_workers`` processes (default: one per core).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ def compute_pitch_stats(cfg: Any) -> dict[str, float]:
     import hydra
     from nemo.collections.tts.data.dataset import TTSDataset
     from omegaconf import OmegaConf, open_dict
+    from torch.utils.data import DataLoader
     from tqdm import tqdm
 
     from tts.frontend import symbol_set
@@ -34,6 +37,7 @@ def compute_pitch_stats(cfg: Any) -> dict[str, float]:
     with open_dict(cfg):
         cfg.model.text_tokenizer.chars = "".join(symbol_set(str(cfg.lang)).symbols[2:])
     tokenizer = hydra.utils.instantiate(cfg.model.text_tokenizer)
+    workers = int(cfg.get("supdata_workers") or 0) or (os.cpu_count() or 1)
     values: list[np.ndarray] = []
     utterances = 0
     for key in ("train_ds", "validation_ds"):
@@ -42,8 +46,11 @@ def compute_pitch_stats(cfg: Any) -> dict[str, float]:
         params: dict[str, Any] = {str(k): v for k, v in container.items() if k != "_target_"}
         params.update(pitch_norm=False, pitch_mean=None, pitch_std=None)  # raw Hz: the statistics are made here
         dataset = TTSDataset(text_tokenizer=tokenizer, **params)
-        for i in tqdm(range(len(dataset)), desc=f"pitch ({key})", unit="utt"):
-            item = dataset[i]
+        # pYIN costs ~1 s per utterance: the items are made in worker processes, one per core
+        # (each caches its own utterances' files), and come back here in order
+        loader = DataLoader(dataset, batch_size=None, num_workers=workers if workers > 1 else 0,
+                            worker_init_fn=_one_thread)  # fmt: skip
+        for item in tqdm(loader, total=len(dataset), desc=f"pitch ({key})", unit="utt"):
             utterances += 1
             if key != "train_ds":
                 continue
@@ -62,6 +69,12 @@ def compute_pitch_stats(cfg: Any) -> dict[str, float]:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     return stats
+
+
+def _one_thread(_worker: int) -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _pitch_of(item: tuple) -> np.ndarray | None:

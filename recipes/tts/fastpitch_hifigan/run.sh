@@ -2,7 +2,7 @@
 # FastPitch + HiFi-GAN recipe: text -> synthetic (or real) speech -> NeMo training -> ONNX voice -> round trip.
 #
 #   ./run.sh [--stage N] [--stop-stage M] [--conf bundled_cpu] [--langs "ary zgh"] [--text-dir DIR] [--exp DIR]
-#            [--data DIR] [--vocoder universal|FILE.nemo] [-- hydra overrides for stages 2 and 4...]
+#            [--data DIR] [--vocoder universal|fast|FILE] [-- hydra overrides for stages 2 and 4...]
 #
 # Stages (icefall/ESPnet style: each can be re-run alone; training resumes from its last checkpoint):
 #   0  data       awal prepare synthetic: one espeak-ng voice (ar+m3) speaking the real Darija (DODa) and
@@ -14,9 +14,12 @@
 #                 one acoustic model per language
 #   3  mels       python -m tts.train.mels: each FastPitch's teacher-forced mels of its training audio
 #   4  hifigan    python -m tts.train.hifigan (conf/hifigan/<conf>.yaml): the universal HiFi-GAN fine-tuned
-#                 on the mels of every language (one vocoder for the voice)
+#                 on the mels of every language (one vocoder for the voice); with --vocoder fast instead
+#                 python -m tts.train.fast_vocoder: a small HiFi-GAN generator (V3's shape, ~15x less
+#                 compute than V1) trained on those mels with spectral losses, for one CPU thread
 #   5  export     awal export tts -> <exp>/voice (fastpitch-<lang>.onnx, hifigan.onnx, awal.json); the
-#                 vocoder is stage 4's unless --vocoder says otherwise (universal: the universal HiFi-GAN as is)
+#                 vocoder is stage 4's unless --vocoder says otherwise (universal: the universal HiFi-GAN as
+#                 is; fast: stage 4's fast vocoder, <exp>/fast-vocoder/vocoder.pt; or a file)
 #   6  evaluate   awal eval tts: round-trip CER (synthesize the held-out sentences, transcribe them with
 #                 the bundled ASR model) for the voice and for the espeak-ng backend
 #   7  card       writes <exp>/voice/MODEL_CARD.md and the metrics into its awal.json
@@ -54,7 +57,7 @@ while [[ $# -gt 0 ]]; do
         --hours-zgh) hours_zgh=$2; shift 2 ;;
         --vocoder) vocoder=$2; shift 2 ;;
         --) shift; overrides=("$@"); break ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -131,13 +134,23 @@ fi
 vocoder_nemo=$exp/hifigan-awal/run/hifigan-awal.nemo  # bundled_cpu and gpu_22050
 [[ $conf == smoke ]] && vocoder_nemo=$exp/hifigan-smoke/run/hifigan-smoke.nemo
 [[ -n $vocoder ]] || vocoder=$vocoder_nemo
+case $conf in  # the fast vocoder's training (tts.train.fast_vocoder --help)
+    smoke) fast_args=(--steps 20 --batch 4 --channels 32 --checkpoint-every 10) ;;
+    bundled_cpu) fast_args=(--steps 8000 --lr 1e-3 --threads 2) ;;
+    *) fast_args=() ;;
+esac
 
-if want 4; then
+if want 4 && [[ $vocoder == fast ]]; then
+    log 4 "fast vocoder: tts.train.fast_vocoder on the mels of: $langs -> $exp/fast-vocoder"
+    "$py" -m tts.train.fast_vocoder --train "${train_mels[@]}" --dev "${dev_mels[@]}" --out "$exp/fast-vocoder" \
+        "${fast_args[@]}"
+elif want 4; then
     log 4 "hifigan: conf/hifigan/$conf.yaml on the mels of: $langs"
     "$py" -m tts.train.hifigan --config-path="$here/conf/hifigan" --config-name="$conf" \
         "train_dataset=[$(join "${train_mels[@]}")]" "validation_datasets=[$(join "${dev_mels[@]}")]" \
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
 fi
+[[ $vocoder == fast ]] && vocoder=$exp/fast-vocoder/vocoder.pt
 
 if want 5; then
     log 5 "export: -> $exp/voice"
