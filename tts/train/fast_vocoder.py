@@ -131,7 +131,8 @@ class SpectralLoss:
         import torch
 
         fake, real = fake.squeeze(1), real.squeeze(1)
-        sc, mag = 0.0, 0.0
+        sc: Any = 0.0
+        mag: Any = 0.0
         for n_fft, hop, win in self.RESOLUTIONS:
             f, r = self._magnitude(fake, n_fft, hop, win), self._magnitude(real, n_fft, hop, win)
             sc = sc + torch.linalg.norm(r - f) / torch.linalg.norm(r)
