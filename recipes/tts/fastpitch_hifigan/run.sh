@@ -19,7 +19,8 @@
 #                 compute than V1) trained on those mels with spectral losses, for one CPU thread
 #   5  export     awal export tts -> <exp>/voice (fastpitch-<lang>.onnx, hifigan.onnx, awal.json); the
 #                 vocoder is stage 4's unless --vocoder says otherwise (universal: the universal HiFi-GAN as
-#                 is; fast: stage 4's fast vocoder, <exp>/fast-vocoder/vocoder.pt; or a file)
+#                 is; fast: stage 4's fast vocoder, <exp>/fast-vocoder/vocoder.pt, bundled_cpu's default;
+#                 or a file)
 #   6  evaluate   awal eval tts: round-trip CER (synthesize the held-out sentences, transcribe them with
 #                 the bundled ASR model) for the voice and for the espeak-ng backend
 #   7  card       writes <exp>/voice/MODEL_CARD.md and the metrics into its awal.json
@@ -57,7 +58,7 @@ while [[ $# -gt 0 ]]; do
         --hours-zgh) hours_zgh=$2; shift 2 ;;
         --vocoder) vocoder=$2; shift 2 ;;
         --) shift; overrides=("$@"); break ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -133,6 +134,8 @@ fi
 
 vocoder_nemo=$exp/hifigan-awal/run/hifigan-awal.nemo  # bundled_cpu and gpu_22050
 [[ $conf == smoke ]] && vocoder_nemo=$exp/hifigan-smoke/run/hifigan-smoke.nemo
+[[ -n $vocoder || $conf != bundled_cpu ]] || vocoder=fast  # the bundled voice's vocoder
+vocoder_arg=$vocoder
 [[ -n $vocoder ]] || vocoder=$vocoder_nemo
 case $conf in  # the fast vocoder's training (tts.train.fast_vocoder --help)
     smoke) fast_args=(--steps 20 --batch 4 --channels 32 --checkpoint-every 10) ;;
@@ -177,7 +180,7 @@ fi
 if want 7; then
     log 7 "model card: $exp/voice/MODEL_CARD.md"
     "$py" -m tts.train.card --voice "$exp/voice" --eval "$exp/eval" --exp "$exp" --data "$data" \
-        --command "recipes/tts/fastpitch_hifigan/run.sh --conf $conf"
+        --command "recipes/tts/fastpitch_hifigan/run.sh --conf $conf${vocoder_arg:+ --vocoder $vocoder_arg}"
 fi
 
 if want 8 && [[ $conf == bundled_cpu ]]; then
