@@ -58,8 +58,9 @@ SENTENCE_PAUSE = 0.25
 #: The bundled neural voice (``"awal-voice"``), when the checkout has it.
 BUNDLED_VOICE = Path(__file__).resolve().parent / "bundled" / "awal-voice"
 #: The backend a language's default voice uses: the one with the lower round-trip CER (docs/tts.md,
-#: 2026-11-26: Darija espeak-ng 16.6% against the neural voice's 20.2%; Tamazight the neural voice
-#: 20.8% against espeak-ng's 21.2%; Kabyle: espeak-ng, the only voice that speaks it).
+#: 2026-11-26, the bundled voice with its fast vocoder: Darija espeak-ng 16.6% against the neural
+#: voice's 17.7%; Tamazight the neural voice 20.9% against espeak-ng's 21.2%; Kabyle: espeak-ng,
+#: the only voice that speaks it).
 DEFAULT_BACKEND = {"ary": "espeak", "zgh": "neural", "kab": "espeak"}
 
 

@@ -229,7 +229,6 @@ def nemo_trainer(cfg: Any, seed: int, **curve_options: Any) -> tuple[pl.Trainer,
     (``threads``), a Lightning ``Trainer`` from ``cfg.trainer`` whose loggers and checkpoint callback
     ``exp_manager`` makes, the log folder, and the curves callback (``curve_options``: see
     :class:`ThroughputAndCurves`) in ``<log_dir>/curves``."""
-    import torch
     from nemo.utils.exp_manager import exp_manager
     from omegaconf import OmegaConf, open_dict
 
@@ -249,7 +248,6 @@ def nemo_trainer(cfg: Any, seed: int, **curve_options: Any) -> tuple[pl.Trainer,
 
 def train(cfg: Any) -> Path:
     """Train with ``cfg`` (the Hydra config); returns the Hugging Face folder of the best model."""
-    import torch
     from omegaconf import OmegaConf, open_dict
 
     from asr.train.data import WhisperBatches, make_dataloader

