@@ -347,6 +347,39 @@ def test_a_loaded_model_trains_in_training_mode(tmp_path: Path) -> None:
     assert all(m.training for m in frozen.model.model.decoder.modules())
 
 
+def test_frozen_token_embeddings_keep_their_values_while_the_rest_learns(tmp_path: Path, corpus: dict[str, Path],
+                                                                         tokenizer) -> None:  # fmt: skip
+    """``freeze_token_embeddings`` (conf/base_gpu.yaml): the decoder's token embeddings, which the
+    output layer shares, keep their pretrained values through training steps; the encoder and the
+    rest of the decoder learn."""
+    import torch
+    from whisper_tiny import build_tiny_whisper
+
+    from asr.train.data import WhisperBatches, make_dataloader
+    from asr.train.module import WhisperFineTuner
+
+    tiny = build_tiny_whisper(tmp_path / "tiny")
+    module = WhisperFineTuner(_module_cfg(tmp_path, init_from=str(tiny), freeze_token_embeddings=True,
+                                          spec_augment={"enabled": False}))  # fmt: skip
+    model = module.model
+    assert model.proj_out.weight is model.get_input_embeddings().weight and not model.proj_out.weight.requires_grad
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    dataset = WhisperBatches(module.tokenizer, module.plan, int(model.config.num_mel_bins))
+    loader = make_dataloader({"manifest_filepath": str(corpus["ary"] / "train.jsonl"), "batch_size": 3,
+                              "shuffle": False, "force_finite": True}, dataset)  # fmt: skip
+    batch = next(iter(loader))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    for _ in range(2):
+        optimizer.zero_grad()
+        loss, _ = module._loss(batch)
+        loss.backward()
+        optimizer.step()
+    after = model.state_dict()
+    assert torch.equal(after["model.decoder.embed_tokens.weight"], before["model.decoder.embed_tokens.weight"])
+    assert not torch.equal(after["model.encoder.layers.0.fc1.weight"], before["model.encoder.layers.0.fc1.weight"])
+    assert not torch.equal(after["model.decoder.layers.0.fc1.weight"], before["model.decoder.layers.0.fc1.weight"])
+
+
 def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
     from asr.train.module import WhisperFineTuner
 
@@ -491,7 +524,8 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(corpus: dict[str, Path], 
 
 
 @pytest.mark.parametrize(
-    "config", ["whisper_small_gpu", "whisper_large_v3_turbo_gpu", "base_cpu", "base_cpu_round2", "base_cpu_round3"]
+    "config",
+    ["whisper_small_gpu", "whisper_large_v3_turbo_gpu", "base_cpu", "base_cpu_round2", "base_cpu_round3", "base_gpu"],
 )
 def test_recipe_configs_build_and_run_steps(config: str, corpus: dict[str, Path], tmp_path: Path) -> None:
     """Every shipped config composes and trains 2 steps. The GPU configs run on this CPU with a tiny
@@ -520,7 +554,7 @@ def test_recipe_configs_build_and_run_steps(config: str, corpus: dict[str, Path]
 @pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or not __import__("torch").cuda.is_available(), reason="needs a GPU"
 )
-@pytest.mark.parametrize("config", ["whisper_small_gpu", "whisper_large_v3_turbo_gpu"])
+@pytest.mark.parametrize("config", ["whisper_small_gpu", "whisper_large_v3_turbo_gpu", "base_gpu"])
 def test_gpu_configs_on_a_gpu(config: str, corpus: dict[str, Path], tmp_path: Path) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from whisper_tiny import build_tiny_whisper

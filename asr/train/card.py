@@ -129,8 +129,17 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if run is not None and (run / "hf" / "awal_training.json").is_file():
         training = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
     size_mb = (model / "model.bin").stat().st_size / 1e6
-    top = int(((training or {}).get("config", {}).get("model", {}) or {}).get("encoder_trainable_layers") or 0)
-    if top:
+    model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}
+    top = int(model_cfg.get("encoder_trainable_layers") or 0)
+    if model_cfg and not model_cfg.get("freeze_encoder", False):
+        kept = "but the token embeddings" if model_cfg.get("freeze_token_embeddings") else ""
+        scale = float(model_cfg.get("encoder_lr_scale", 1.0))
+        frozen = (f"with every layer {kept + ' ' if kept else ''}trained (the encoder at {scale:g}x the "
+                  "decoder's learning rate, with SpecAugment and dropout),")  # fmt: skip
+        encoder_limit = ("- The whole encoder was trained on espeak-ng's voices: it may have lost part of what base "
+                         "heard in real speech (unmeasured here), and what base could not hear (noisy telephone "
+                         "speech, fast speech) it has not learned either.")  # fmt: skip
+    elif top:
         frozen = (f"with the encoder frozen but for its top {top} layers, so that what base learned from real "
                   "speech is kept in the layers below,")  # fmt: skip
         encoder_limit = (f"- The encoder is base's but for its top {top} layers, trained on espeak-ng's voices: what "

@@ -15,6 +15,8 @@ Lightning's trainer (DDP, bf16, gradient accumulation) and NeMo's experiment man
   ``encoder_trainable_layers`` its top layers only (the cache then keeps the input of the first
   of them, so a step runs those layers and the decoder), or ``encoder_lr_scale`` (a lower
   learning rate for the encoder, or for its trainable top layers);
+- ``freeze_token_embeddings``: the decoder's token embeddings (tied to its output layer: a third
+  of whisper-base's weights) keep their pretrained values while the rest trains;
 - SpecAugment (Whisper's own ``apply_spec_augment`` masks), gradient checkpointing, the optimizer
   (AdamW) and the schedule (linear warm-up, then cosine or linear decay to ``min_lr_ratio``);
 - validation: loss, and greedy decoding scored with :mod:`awal.scoring` into ``val_wer`` /
@@ -260,6 +262,8 @@ class WhisperFineTuner(pl.LightningModule):
             for module in self._trainable_top():
                 for p in module.parameters():
                     p.requires_grad_(True)
+        if bool(_get(cfg, "freeze_token_embeddings", False)):
+            self.model.get_input_embeddings().weight.requires_grad_(False)  # proj_out shares it
         cache_dir = _get(cfg, "encoder_cache")
         self.encoder_cache: EncoderCache | None = None
         if cache_dir:

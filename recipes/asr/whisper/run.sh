@@ -66,13 +66,21 @@ if want 0; then
         --text "$doda/ongoing__02.csv" "$doda/ongoing__03.csv" "$doda/ongoing__04.csv" --out "$data/synthetic-ary"
     "${awal[@]}" prepare synthetic --lang zgh --seed 7 --heldout 0.06 --dev 0.03 --hours "$hours_zgh" \
         --text "$text_dir/text/zgh_tifinagh_cv.txt" --out "$data/synthetic-zgh"
-    if [[ $conf == base_cpu ]]; then  # round 2: more Darija text, the rest of the Tamazight text, new voices
+    if [[ $conf == base_cpu || $conf == base_gpu ]]; then  # round 2: more Darija text, the rest of the Tamazight text, new voices
         "${awal[@]}" prepare synthetic --lang ary --seed 8 --heldout 0 --dev 0 --hours 2.5 \
             --text "$doda"/ongoing__0[5-9].csv "$doda"/ongoing__1*.csv "$doda"/ongoing__2*.csv \
             --exclude "$data/synthetic-ary/synthetic.json" --out "$data/synthetic-ary-more"
         "${awal[@]}" prepare synthetic --lang zgh --seed 8 --heldout 0 --dev 0 --hours 1.2 \
             --text "$text_dir/text/zgh_tifinagh_cv.txt" \
             --exclude "$data/synthetic-zgh/synthetic.json" --out "$data/synthetic-zgh-more"
+    fi
+    if [[ $conf == base_gpu ]]; then  # the GPU round: the DODa files round 2 did not use, new Tamazight voices
+        "${awal[@]}" prepare synthetic --lang ary --seed 9 --heldout 0 --dev 0 --hours 6 \
+            --text "$doda"/ongoing__[3-7]*.csv \
+            --exclude "$data/synthetic-ary/synthetic.json" --out "$data/synthetic-ary-gpu"
+        "${awal[@]}" prepare synthetic --lang zgh --seed 9 --heldout 0 --dev 0 --hours 3 \
+            --text "$text_dir/text/zgh_tifinagh_cv.txt" \
+            --exclude "$data/synthetic-zgh/synthetic.json" --out "$data/synthetic-zgh-gpu"
     fi
     # packs: 2-4 utterances joined in one window, so the model goes on after the first sentence;
     # packed test sets measure exactly that
@@ -95,7 +103,22 @@ if want 1; then
         "model.train_ds.manifest_filepath=$train_manifests" --out "$exp/tokens.json"
 fi
 
-if want 2; then
+if want 2 && [[ $conf == base_gpu ]]; then
+    # round 3 on a GPU, from the bundled model (round 2) converted back to a Hugging Face folder
+    init=$exp/round2-hf
+    if [[ ! -f $init/config.json ]]; then
+        log 2 "train: the bundled model -> $init (asr.train.ct2_to_hf)"
+        "$py" -m asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
+    fi
+    log 2 "train: conf/base_gpu.yaml from $init -> $exp"
+    more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
+    more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
+    more="$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
+    "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_gpu \
+        "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
+        "model.validation_ds.manifest_filepath=$dev_manifests" \
+        "exp_manager.exp_dir=$exp" "model.init_from=$init" "${overrides[@]}"
+elif want 2; then
     log 2 "train: conf/$conf.yaml -> $exp"
     "$py" -m asr.train.train --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" \
@@ -119,7 +142,7 @@ fi
 
 # the model stages 3-5 work on: the last round's best checkpoint as a Hugging Face folder
 run_dir=$(dirname "$(ls -d "$exp"/*/*/hf 2>/dev/null | head -n 1)" 2>/dev/null || true)
-for round in round2 round3; do
+for round in round2 round3 gpu; do
     [[ -d $exp/whisper-base-awal-$round/run/hf ]] && run_dir=$exp/whisper-base-awal-$round/run
 done
 
@@ -162,7 +185,7 @@ if want 5; then
         --command "recipes/asr/whisper/run.sh --conf $conf"
 fi
 
-if want 6 && [[ $conf == base_cpu ]]; then
+if want 6 && [[ $conf == base_cpu || $conf == base_gpu ]]; then
     log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its held-out CER is lower"
     "$py" -m asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model"
 fi
