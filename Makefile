@@ -3,14 +3,15 @@ SHELL := /bin/bash
 VENV := .venv/bin
 # What the whole test suite needs: everything (NeMo's and Lhotse's manifest readers are
 # part of the tests). tests/test_setup.py reads this line.
-TEST_EXTRAS := train,dev
+TEST_EXTRAS := train,demo,dev
 export AWAL_CACHE_DIR ?= $(CURDIR)/.cache
 
 .PHONY: setup setup-dev setup-full run test lint bench bench-asr bench-tts clean
 
-# What the main job needs: faster-whisper and the bundled models (the serve extra).
+# What the main job and the demo need: faster-whisper, onnxruntime, Gradio and the bundled models
+# (the serve and demo extras).
 setup:
-	scripts/setup.sh serve
+	scripts/setup.sh serve,demo
 
 setup-dev:
 	scripts/setup.sh dev

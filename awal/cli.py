@@ -396,6 +396,22 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import logging
+
+    try:
+        from demo.app import main as demo_main
+        from demo.core import DemoConfig
+    except ImportError as exc:
+        print(f"error: the demo needs the demo extra ({exc.name} is missing): scripts/setup.sh serve,demo",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo_main(args.host, args.port, args.share,
+              DemoConfig(asr_model=args.asr_model, tts_voice=args.tts_voice, threads=args.threads))  # fmt: skip
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -547,6 +563,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tts-voice", metavar="DIR",
                    help="a neural voice folder (awal export tts) to serve by its name and as the default voice")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("demo", help="the public Gradio demo: transcribe (file, microphone), synthesize, round trip")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--share", action=argparse.BooleanOptionalAction, default=False,
+                   help="a public gradio.live link (needs the network; default --no-share)")
+    p.add_argument("--asr-model", help="a model folder or name (default: the bundled whisper-base-awal)")
+    p.add_argument("--tts-voice", metavar="DIR", help="a voice folder (awal export tts) offered and used by default")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for recognition (default: CTranslate2's choice)")
+    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("stream", help="stream an audio file to a running server (/v1/listen) and print its results")
     p.add_argument("file", metavar="FILE", help="audio file; channels are kept (a stereo call: one transcript each)")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's main job: awal's language tools on the bundled samples, then speech recognition
-# with the bundled model. (Later: synthesis with the bundled voice.)
+# The README's main job: awal's language tools on the bundled samples, speech recognition with the
+# bundled model, and synthesis with both voices (each spoken prompt transcribed back); then how to
+# start the demo and the service.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 awal=.venv/bin/awal
@@ -62,5 +63,47 @@ for lang, s in report["per_language"].items():
 print(f"real-time factor {report['rtf']:.2f} on this machine; the model card: asr/bundled/whisper-base-awal/MODEL_CARD.md")
 PY
 
-printf '\nNext: `.venv/bin/awal transcribe FILES...` transcribes your files; `.venv/bin/awal serve` starts the\n'
-printf 'streaming service (docs/streaming.md); `make test` runs the test suite; docs/ explains every step.\n'
+section "speech synthesis: voice prompts, in each language and script, spoken and heard back"
+out=out/main-job; mkdir -p $out
+while IFS='|' read -r lang voice name text; do
+    $awal synthesize "$text" --lang "$lang" --voice "$voice" --out "$out/$name.wav"
+    $awal synthesize "$text" --lang "$lang" --voice "$voice" --rate 8000 --out "$out/$name.ul"
+    printf '%s|%s|%s|%s\n' "$lang" "$voice" "$out/$name.wav" "$text"
+done > "$tmp/spoken.txt" <<'PROMPTS'
+ary|espeak|ary-welcome|مرحبا بيكم فالخدمة ديالنا، تسنا شوية عافاك
+ary|awal-voice|ary-welcome-neural|Salam, l'appel dyalk mohim bzzaf. Tsna chwiya.
+zgh|espeak|zgh-welcome|ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ. ⵎⴰⵏⵣⴰⴽⵉⵏ?
+zgh|awal-voice|zgh-welcome-neural|Azul fllawn. Manzakin?
+kab|espeak|kab-welcome|Azul fell-awen, amek tellam?
+PROMPTS
+.venv/bin/python - "$tmp/spoken.txt" <<'PY'
+import sys
+from asr.transcribe import TranscribeOptions, Transcriber
+from awal.audio import load_audio
+from awal.scoring import score_utterance
+from awal.text.scripts import dominant_script
+
+asr = Transcriber()  # whisper-base-awal
+print("heard back by the bundled recognition model, in the script of the text:")
+for line in open(sys.argv[1], encoding="utf-8"):
+    lang, voice, wav, text = line.rstrip("\n").split("|", 3)
+    print(f"{lang}  {voice:10s}  {wav}")
+    print(f"     said:  {text}")
+    if lang not in asr.info.languages:
+        print("     heard: (the bundled recognition model does not know this language)")
+        continue
+    options = TranscribeOptions(language=lang, script=dominant_script(text).lower())
+    segments, _, _ = asr.segments(load_audio(wav, sr=16000), options)
+    heard = " ".join(s.text for s in segments)
+    print(f"     heard: {heard}   (CER {100 * score_utterance(text, heard, lang).cer:.1f}%)")
+PY
+
+section "next"
+cat <<'NEXT'
+The demo (transcribe a file or your microphone, synthesize, round trip), in your browser:
+    .venv/bin/awal demo                      # then open http://127.0.0.1:7860 (docs/demo.md)
+The service (WebSocket streaming, batch and OpenAI-compatible endpoints, speech synthesis):
+    .venv/bin/awal serve --port 8000         # docs/streaming.md, docs/tts.md
+Your own files: `.venv/bin/awal transcribe FILES...`; voice prompts: `.venv/bin/awal synthesize TEXT --lang ary`.
+`make test` sets up everything and runs the test suite; docs/ explains every step.
+NEXT

@@ -4,7 +4,7 @@
 # and changes nothing.
 #
 #   scripts/setup.sh                 # ground floor only (what the main job needs today)
-#   scripts/setup.sh dev             # + the test tools
+#   scripts/setup.sh dev             # + the test tools (and Chromium for the demo's browser tests)
 #   scripts/setup.sh serve,demo,dev  # any comma-separated list of extras
 #   AWAL_PYTHON=/path/to/python3.12 scripts/setup.sh dev   # choose the interpreter
 set -euo pipefail
@@ -18,6 +18,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- system packages -------------------------------------------------------------------
 # command -> Debian package. Installed only when the command is missing.
 declare -A sys_pkgs=([espeak-ng]=espeak-ng [sox]=sox [ffmpeg]=ffmpeg)
+# the demo's browser tests (dev) drive Debian's Chromium through its chromedriver
+[[ ",$extras," == *,dev,* ]] && sys_pkgs+=([chromium]=chromium [chromedriver]=chromium-driver)
 missing=()
 for cmd in "${!sys_pkgs[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${sys_pkgs[$cmd]}")

@@ -1,0 +1,173 @@
+"""The public Gradio app: Transcribe (file upload, and a microphone whose words appear while you
+speak), Synthesize, Round trip, About. ``awal demo`` starts it.
+
+Named API endpoints (``gradio_client``): ``/transcribe`` (file, language, script -> text, words,
+files), ``/synthesize`` (text, language, voice -> audio file), ``/round_trip`` (text, language,
+voice -> audio, transcript, CER). The queue lets several visitors in at once. A visitor's mistake
+comes back as a message (``gr.Error``); anything else is logged here and the page says only that
+something went wrong, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from awal.errors import InputError
+from demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript
+
+__all__ = ["build_app", "main"]
+
+log = logging.getLogger("awal.demo")
+F = TypeVar("F", bound=Callable[..., Any])
+
+ABOUT = """
+### About these models
+
+**Recognition**: `whisper-base-awal`, OpenAI's Whisper base (MIT) fine-tuned by awal's recipe on
+**synthetic speech**: espeak-ng voices reading real Darija sentences (the Darija Open Dataset, CC
+BY-NC 4.0) and Tamazight sentences (Common Voice, CC0). On held-out synthetic sentences it makes
+4.5% (Darija) and 8.8% (Tamazight) character errors. It has **never heard a human voice**: on real
+speech, yours included, expect far more errors. Kabyle is not in it.
+
+**Synthesis**: espeak-ng (the default voice of every language: it measures best in the round
+trip) and `awal-voice`, a FastPitch + HiFi-GAN voice **trained on one synthetic espeak-ng speaker**
+(Darija and Tamazight), exported to ONNX. Both sound like espeak-ng: robotic, not a native speaker.
+
+**The round trip** speaks a sentence and transcribes it back with the recognition model; the CER
+says how much of it came back. Both models know espeak-ng's voices well, so it flatters them.
+
+**Real models**: fine-tune on real corpora with the recipes (`recipes/asr/whisper`,
+`recipes/tts/fastpitch_hifigan`), then point the demo at them:
+
+    awal demo --asr-model path/to/exported-asr-model --tts-voice path/to/exported-voice
+
+Source, recipes, model cards and figures: the awal repository (README, docs/demo.md).
+"""
+
+
+def _guarded(fn: F) -> F:
+    """Visitor mistakes become ``gr.Error`` messages; other failures are logged, and the page
+    says only that something went wrong."""
+    import gradio as gr
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except InputError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            log.exception("demo: %s failed", fn.__name__)
+            raise gr.Error("Something went wrong on our side; it has been logged. Please try again.") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def build_app(demo: Demo) -> Any:
+    """The Gradio ``Blocks`` of ``demo`` (queued; not launched)."""
+    import gradio as gr
+
+    @_guarded
+    def transcribe(path: str | None, language: str, script: str) -> tuple[str, list[list[Any]], list[str]]:
+        view = demo.transcribe_file(path, language or "auto", script)
+        txt, sub = demo.save_transcript(view)
+        return view.text, view.words, [str(txt), str(sub)]
+
+    @_guarded
+    def listen(chunk: Any, live: LiveTranscript | None, language: str, script: str) -> tuple[LiveTranscript, str]:
+        live = demo.live_push(live, chunk, language or "ary", script)
+        return live, live.text
+
+    @_guarded
+    def stop(live: LiveTranscript | None) -> tuple[LiveTranscript, str]:
+        done = demo.live_stop(live)
+        text = done.text or "(nothing was heard)"
+        return LiveTranscript(), text
+
+    @_guarded
+    def synthesize(text: str, language: str, voice: str) -> str:
+        speech = demo.synthesize(text, language or "ary", voice)
+        return str(demo.save_speech(speech))
+
+    @_guarded
+    def round_trip(text: str, language: str, voice: str) -> tuple[str, str, str]:
+        result = demo.round_trip(text, language or "ary", voice)
+        verdict = f"**CER {100 * result.cer:.1f}%** (WER {100 * result.wer:.1f}%)"
+        return str(demo.save_speech(result.speech, "round-trip")), result.heard.text, verdict
+
+    voices = [("The language's default", "default"), ("espeak-ng", "espeak"), ("awal-voice (neural)", "awal-voice")]
+    if demo.config.tts_voice:
+        voices.append((f"{demo.config.tts_voice} (--tts-voice)", demo.config.tts_voice))
+    languages = [(label, value) for label, value in LANGUAGES]
+    scripts = [(label, value) for label, value in SCRIPTS]
+    speech_languages = [(label, value) for label, value in SPEECH_LANGUAGES]
+
+    player = gr.WaveformOptions(show_recording_waveform=False)  # the browser's own <audio> player
+
+    with gr.Blocks(title="awal: Darija and Tamazight speech") as app:
+        gr.Markdown("# awal: speech recognition and synthesis for Darija and Tamazight")
+        with gr.Tab("Transcribe", id="transcribe"):
+            with gr.Row():
+                language = gr.Dropdown(languages, value="ary", label="Language", elem_id="asr-language")
+                script = gr.Dropdown(scripts, value="default", label="Output script", elem_id="asr-script")
+            with gr.Row():
+                with gr.Column():
+                    mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy",
+                                   label="Microphone: words appear while you speak", elem_id="mic")  # fmt: skip
+                    live_text = gr.Textbox(label="Live transcript", lines=3, elem_id="live-transcript")
+                with gr.Column():
+                    upload = gr.File(label="Audio file (wav, flac, mp3, ogg, ...)", type="filepath",
+                                     elem_id="upload")  # fmt: skip
+                    go = gr.Button("Transcribe the file", variant="primary", elem_id="transcribe-button")
+            text = gr.Textbox(label="Transcript", lines=3, elem_id="transcript")
+            words = gr.Dataframe(headers=["word", "start (s)", "end (s)", "probability"], label="Word timings",
+                                 interactive=False, elem_id="words")  # fmt: skip
+            files = gr.File(label="Download the transcript (txt, srt)", file_count="multiple", elem_id="downloads")
+            live = gr.State(None)
+            go.click(transcribe, [upload, language, script], [text, words, files], api_name="transcribe")
+            mic.stream(listen, [mic, live, language, script], [live, live_text], stream_every=0.5,
+                       api_visibility="private", concurrency_limit=4)  # fmt: skip
+            mic.stop_recording(stop, [live], [live, live_text], api_visibility="private")
+        with gr.Tab("Synthesize", id="synthesize"):
+            with gr.Row():
+                say = gr.Textbox(label="Text (any script: Arabic, Latin/Arabizi, Tifinagh)", lines=3,
+                                 value=EXAMPLES[0][0], elem_id="tts-text")  # fmt: skip
+                with gr.Column():
+                    say_language = gr.Dropdown(speech_languages, value="ary", label="Language", elem_id="tts-language")
+                    voice = gr.Dropdown(voices, value="default", label="Voice", elem_id="tts-voice")
+            speak = gr.Button("Speak", variant="primary", elem_id="speak-button")
+            spoken = gr.Audio(label="Speech (play or download)", type="filepath", elem_id="speech",
+                              waveform_options=player)  # fmt: skip
+            gr.Examples([list(example) for example in EXAMPLES], [say, say_language], label="Examples")
+            speak.click(synthesize, [say, say_language, voice], [spoken], api_name="synthesize")
+        with gr.Tab("Round trip", id="round-trip"):
+            gr.Markdown("Speak a sentence, transcribe it back, and see how much of it came back (CER).")
+            with gr.Row():
+                rt_text = gr.Textbox(label="Sentence", value=EXAMPLES[2][0], lines=2, elem_id="rt-text")
+                with gr.Column():
+                    rt_language = gr.Dropdown(speech_languages, value="zgh", label="Language", elem_id="rt-language")
+                    rt_voice = gr.Dropdown(voices, value="default", label="Voice", elem_id="rt-voice")
+            rt_go = gr.Button("Speak and transcribe", variant="primary", elem_id="rt-button")
+            rt_audio = gr.Audio(label="What was spoken", type="filepath", elem_id="rt-audio", waveform_options=player)
+            rt_heard = gr.Textbox(label="What was heard", elem_id="rt-heard")
+            rt_score = gr.Markdown(elem_id="rt-score")
+            gr.Examples([list(example) for example in EXAMPLES], [rt_text, rt_language], label="Examples")
+            rt_go.click(round_trip, [rt_text, rt_language, rt_voice], [rt_audio, rt_heard, rt_score],
+                        api_name="round_trip")  # fmt: skip
+        with gr.Tab("About", id="about"):
+            gr.Markdown(ABOUT, elem_id="about")
+    app.queue(default_concurrency_limit=2)
+    return app
+
+
+def main(host: str = "127.0.0.1", port: int = 7860, share: bool = False, config: DemoConfig | None = None) -> None:
+    """Build and launch the app (blocks until interrupted)."""
+    demo = Demo(config)
+    app = build_app(demo)
+    app.launch(server_name=host, server_port=port, share=share, show_error=False,
+               allowed_paths=[str(demo.out_dir)])  # fmt: skip

@@ -1,0 +1,321 @@
+"""What the demo does, without Gradio: transcribe a file, transcribe a live microphone through
+the streaming engine, synthesize, and the round trip. The Gradio app (:mod:`demo.app`) is a thin
+layer over :class:`Demo`; the tests drive both.
+
+Every user mistake (no audio, an empty or silent recording, a file that is not audio, text with
+nothing to say) raises :class:`~awal.errors.InputError` with a message written for the visitor.
+The models load on first use and are shared by every visitor of one :class:`Demo`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from awal.errors import InputError
+
+if TYPE_CHECKING:
+    from asr.streaming.engine import StreamingEngine
+    from asr.streaming.session import Event, StreamSession
+    from asr.transcribe import Segment, Transcriber
+    from tts.synthesize import Speech
+
+__all__ = [
+    "LANGUAGES",
+    "SCRIPTS",
+    "SPEECH_LANGUAGES",
+    "Demo",
+    "DemoConfig",
+    "LiveTranscript",
+    "RoundTrip",
+    "TranscriptView",
+    "srt",
+    "word_rows",
+]
+
+#: (label, value) for the recognition language: the bundled model's languages, Kabyle, auto.
+LANGUAGES = (("Darija", "ary"), ("Tamazight", "zgh"), ("Kabyle", "kab"), ("Detect (auto)", "auto"))
+#: (label, value) for the output script; ``default``: the language's usual one.
+SCRIPTS = (("The language's usual script", "default"), ("Arabic", "arab"), ("Latin", "latn"), ("Tifinagh", "tfng"))
+#: (label, value) for synthesis.
+SPEECH_LANGUAGES = (("Darija", "ary"), ("Tamazight", "zgh"), ("Kabyle", "kab"))
+#: Example sentences: (text, language), each language in each script people write it in.
+EXAMPLES = (
+    ("مرحبا بيكم فالخدمة ديالنا", "ary"),
+    ("Salam, kif dayr? Ana mzyan, lhamdullah.", "ary"),
+    ("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ. ⵎⴰⵏⵣⴰⴽⵉⵏ?", "zgh"),
+    ("Azul fllawn. Manzakin?", "zgh"),
+    ("Azul fell-awen, amek tellam?", "kab"),
+)
+MIN_SECONDS = 0.2  # shorter than this is not a recording
+SILENCE = 1e-4  # peak amplitude under which a recording holds nothing
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Which models the demo serves: ``asr_model`` a model folder or name (``None``: the bundled
+    ``whisper-base-awal``); ``tts_voice`` a voice folder or name made the default voice of the
+    languages it speaks (``None``: each language's default)."""
+
+    asr_model: str | None = None
+    tts_voice: str | None = None
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    """A transcript as the page shows it: the text, one row per word, SRT, and the language."""
+
+    text: str
+    words: list[list[Any]]
+    srt: str
+    language: str
+    duration: float
+
+
+@dataclass
+class LiveTranscript:
+    """One microphone stream: its engine session, the finished utterances and the words so far
+    of the current one (interim, they may still change)."""
+
+    session: StreamSession | None = None
+    finals: list[str] = field(default_factory=list)
+    interim: str = ""
+    language: str = ""
+    received_s: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(t for t in [*self.finals, self.interim] if t)
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    speech: Speech
+    heard: TranscriptView
+    cer: float
+    wer: float
+
+
+def _clock(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+def srt(segments: Sequence[Segment]) -> str:
+    """SubRip subtitles, one cue per segment with text."""
+    cues = [s for s in segments if s.text.strip()]
+    return "".join(f"{i}\n{_clock(s.start)} --> {_clock(s.end)}\n{s.text.strip()}\n\n" for i, s in enumerate(cues, 1))
+
+
+def word_rows(segments: Iterable[Segment]) -> list[list[Any]]:
+    """``[word, start, end, probability]`` per word (times in seconds, rounded for the page)."""
+    return [[w.word.strip(), round(w.start, 2), round(w.end, 2), round(w.probability, 2)]
+            for s in segments for w in s.words if w.word.strip()]  # fmt: skip
+
+
+def _script(value: str | None) -> str | None:
+    return None if value in (None, "", "default") else value
+
+
+def _check_samples(samples: np.ndarray, sr: int) -> None:
+    if samples.size < MIN_SECONDS * sr:
+        raise InputError("The recording is empty: record (or upload) some speech first.")
+    if float(np.max(np.abs(samples))) < SILENCE:
+        raise InputError("The recording is silent: check the microphone and try again.")
+
+
+def mic_samples(chunk: tuple[int, np.ndarray]) -> np.ndarray:
+    """A browser microphone chunk (rate, int16 or float samples, mono or ``(n, channels)``) as
+    16 kHz mono float32."""
+    from awal.audio import resample
+
+    sr, data = chunk
+    x = np.asarray(data)
+    if np.issubdtype(x.dtype, np.integer):
+        x = x.astype(np.float32) / float(np.iinfo(x.dtype).max + 1)
+    x = x.astype(np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    return resample(x, int(sr), 16000) if int(sr) != 16000 else x
+
+
+class Demo:
+    """The models and the work behind the page (see the module docstring)."""
+
+    def __init__(self, config: DemoConfig | None = None) -> None:
+        self.config = config or DemoConfig()
+        self._lock = threading.Lock()
+        self._transcriber: Transcriber | None = None
+        self._engine: StreamingEngine | None = None
+        self._mail: dict[StreamSession, list[Event]] = {}
+        self.out_dir = Path(tempfile.mkdtemp(prefix="awal-demo-"))
+
+    # --- models ------------------------------------------------------------------------------
+
+    def transcriber(self) -> Transcriber:
+        with self._lock:
+            if self._transcriber is None:
+                from asr.transcribe import Transcriber
+
+                self._transcriber = Transcriber(self.config.asr_model, cpu_threads=self.config.threads)
+            return self._transcriber
+
+    def engine(self) -> StreamingEngine:
+        with self._lock:
+            if self._engine is None:
+                from asr.streaming.engine import StreamingEngine
+
+                self._engine = StreamingEngine(self.config.asr_model, cpu_threads=self.config.threads)
+            return self._engine
+
+    def model_languages(self) -> tuple[str, ...]:
+        from asr.export import read_awal_json
+        from asr.model import DEFAULT_MODEL, resolve_model
+
+        return tuple(sorted(read_awal_json(resolve_model(self.config.asr_model or DEFAULT_MODEL)).languages))
+
+    # --- files -------------------------------------------------------------------------------
+
+    def transcribe_file(self, path: str | os.PathLike[str] | None, language: str = "auto",
+                        script: str | None = None) -> TranscriptView:  # fmt: skip
+        """Transcribe an uploaded or recorded file, with word times."""
+        from awal.audio import AudioError, load_audio
+
+        if not path:
+            raise InputError("No audio: upload a file or record one first.")
+        try:
+            samples = load_audio(path, sr=16000)
+        except AudioError as exc:
+            raise InputError(f"This file could not be read as audio ({Path(path).name}): {exc}") from None
+        return self.transcribe_samples(samples, language, script)
+
+    def transcribe_samples(self, samples: np.ndarray, language: str = "auto", script: str | None = None
+                           ) -> TranscriptView:  # fmt: skip
+        from asr.transcribe import TranscribeOptions
+
+        _check_samples(samples, 16000)
+        self._check_language(language)
+        options = TranscribeOptions(language=language, script=_script(script), word_timestamps=True)
+        segments, lang, _ = self.transcriber().segments(np.asarray(samples, dtype=np.float32), options)
+        done = list(segments)
+        text = " ".join(s.text.strip() for s in done if s.text.strip())
+        return TranscriptView(text, word_rows(done), srt(done), lang, round(len(samples) / 16000, 2))
+
+    def _check_language(self, language: str) -> None:
+        if language != "auto" and language not in self.model_languages():
+            from awal.languages import get_language
+
+            family = get_language(language).family
+            if family not in self.model_languages():
+                names = ", ".join(self.model_languages())
+                raise InputError(f"The recognition model does not know {language!r}; it knows {names} "
+                                 "(start the demo with --asr-model for another model).")  # fmt: skip
+
+    def save_transcript(self, view: TranscriptView, stem: str = "transcript") -> tuple[Path, Path]:
+        """The transcript as ``.txt`` and ``.srt`` files to download."""
+        folder = Path(tempfile.mkdtemp(dir=self.out_dir))
+        txt, sub = folder / f"{stem}.txt", folder / f"{stem}.srt"
+        txt.write_text(view.text + "\n", encoding="utf-8")
+        sub.write_text(view.srt, encoding="utf-8")
+        return txt, sub
+
+    # --- the microphone, through the streaming engine ----------------------------------------
+
+    def live_push(self, live: LiveTranscript | None, chunk: tuple[int, np.ndarray] | None, language: str = "ary",
+                  script: str | None = None) -> LiveTranscript:  # fmt: skip
+        """Feed one microphone chunk; the transcript so far (finished utterances and the
+        current one's interim words), decoded by the same engine the service uses."""
+        from asr.streaming.session import StreamOptions
+
+        live = live if live is not None else LiveTranscript()
+        if chunk is None:
+            return live
+        if live.session is None:
+            self._check_language(language)
+            live.session = self.engine().open(StreamOptions(language=language, script=_script(script)))
+        samples = mic_samples(chunk)
+        live.received_s += len(samples) / 16000
+        live.session.push(samples)
+        self._collect(live, self.engine().step())
+        return live
+
+    def live_stop(self, live: LiveTranscript | None) -> LiveTranscript:
+        """The end of the recording: what is left is decoded as final."""
+        if live is None or live.session is None:
+            return live or LiveTranscript()
+        session = live.session
+        session.close()
+        engine = self.engine()
+        while session.pending() is not None:
+            self._collect(live, engine.step())
+        self._collect(live, {})
+        engine.discard(session)
+        live.session = None
+        return live
+
+    def _collect(self, live: LiveTranscript, events: dict[StreamSession, list[Event]]) -> None:
+        """Sort a decoding pass's events into each session's mailbox (a pass decodes every
+        visitor's stream), then apply this one's."""
+        from asr.streaming.session import Result
+
+        with self._lock:
+            for session, evs in events.items():
+                self._mail.setdefault(session, []).extend(evs)
+            mine = self._mail.pop(live.session, []) if live.session is not None else []
+        for event in mine:
+            if isinstance(event, Result):
+                live.language = event.language
+                if event.is_final:
+                    if event.transcript:
+                        live.finals.append(event.transcript)
+                    live.interim = ""
+                else:
+                    live.interim = event.transcript
+
+    # --- speech ------------------------------------------------------------------------------
+
+    def voice_for(self, voice: str | None) -> str | None:
+        """The voice to use: the visitor's choice, else the demo's ``tts_voice``, else the
+        language's default (``None``)."""
+        if voice and voice != "default":
+            return voice
+        return self.config.tts_voice
+
+    def synthesize(self, text: str | None, language: str, voice: str | None = None) -> Speech:
+        from tts.synthesize import synthesize
+
+        if not text or not text.strip():
+            raise InputError("Type some text to speak first.")
+        try:
+            return synthesize(text, language, self.voice_for(voice))
+        except InputError as exc:
+            raise InputError(f"Nothing could be spoken: {exc}") from None
+
+    def save_speech(self, speech: Speech, stem: str = "speech") -> Path:
+        from awal.audio import write_audio
+
+        path = Path(tempfile.mkdtemp(dir=self.out_dir)) / f"{stem}.wav"
+        write_audio(path, speech.samples, speech.sample_rate)
+        return path
+
+    def round_trip(self, text: str | None, language: str, voice: str | None = None) -> RoundTrip:
+        """Speak ``text``, transcribe the speech, score it against ``text`` (CER, WER)."""
+        from awal.audio import resample
+        from awal.scoring import score_utterance
+
+        speech = self.synthesize(text, language, voice)
+        samples = resample(speech.samples, speech.sample_rate, 16000)
+        heard = self.transcribe_samples(samples, language)
+        scored = score_utterance(str(text), heard.text, language)
+        return RoundTrip(speech, heard, scored.cer, scored.wer)
