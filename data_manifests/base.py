@@ -8,10 +8,22 @@ them; anything it rejects goes to the report with the reason.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-__all__ = ["PROBLEM", "AudioMode", "PrepareOptions", "Utterance"]
+__all__ = ["PROBLEM", "AudioMode", "PrepareOptions", "Utterance", "process_pool"]
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes that never inherit the caller's threads: they start from a fork server
+    (a clean single-threaded process; ``spawn`` where there is none). Forking a process that runs
+    threads (a progress bar's monitor, a model's thread pool, a web server) can copy a lock held
+    by one of them into the child, which then waits forever: seen when the test suite prepared a
+    corpus after loading the demo's models."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 AudioMode = Literal["reference", "convert"]
 

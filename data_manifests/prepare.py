@@ -22,7 +22,6 @@ import os
 import random
 import unicodedata
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -34,7 +33,7 @@ from awal.text.inventory import unknown_characters
 from awal.text.normalize import normalize
 from awal.text.scripts import COMMON, token_script
 from awal.text.translit import UnsupportedConversionError, transliterator
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
+from data_manifests.base import PROBLEM, PrepareOptions, Utterance, process_pool
 
 __all__ = ["REASONS", "PrepareReport", "Rejection", "prepare", "speaker_disjoint_split"]
 
@@ -195,7 +194,7 @@ def _run_audio_jobs(jobs: Sequence[_AudioJob], workers: int) -> Iterator[_AudioR
                 yield _check_audio(job)
                 progress.update()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with process_pool(workers) as pool:
                 chunk = max(1, min(64, len(jobs) // (workers * 8)))
                 for result in pool.map(_check_audio, jobs, chunksize=chunk):
                     yield result

@@ -38,7 +38,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +56,7 @@ from awal.text.voicing import (
     spoken_text,
     tamazight_espeak_input,
 )
-from data_manifests.base import PrepareOptions, Utterance
+from data_manifests.base import PrepareOptions, Utterance, process_pool
 
 if TYPE_CHECKING:
     from awal.text.arabizi import Lexicon
@@ -643,7 +643,7 @@ def _render_all(
             yield _render_job(spec)
         return
     window: collections.deque[Future[tuple[UtteranceSpec, np.ndarray]]] = collections.deque()
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = process_pool(workers)
     try:
         for spec in specs:
             window.append(pool.submit(_render_job, spec))
@@ -697,7 +697,7 @@ def synthesize_corpus(sentences: Sequence[str], out_dir: StrPath, options: Synth
     total = 0.0
     try:
         for spec, samples in rendered:
-            if progress is None:  # after the pool has started its workers (no fork with threads)
+            if progress is None:  # created once the first utterance is back
                 desc = f"synthetic {options.lang}"
                 progress = tqdm(total=round(budget, 1), unit="s", desc=desc, disable=not options.progress or None)
             assert progress is not None

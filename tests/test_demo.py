@@ -186,6 +186,11 @@ def test_gradio_client_calls_each_named_endpoint(app_url: str, tmp_path: Path) -
     audio, heard, verdict = client.predict("مرحبا بيكم", "ary", "espeak", api_name="/round_trip")
     assert Path(audio).is_file() and heard and verdict.startswith("**CER ")
 
+    # two visitors at once: the queue runs both
+    jobs = [client.submit(text, lang, "default", api_name="/synthesize")
+            for text, lang in [("مرحبا بيكم", "ary"), ("ⴰⵣⵓⵍ", "zgh")]]  # fmt: skip
+    assert all(load_audio(job.result(timeout=120), sr=None).size > 0 for job in jobs)
+
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="could not be read as audio"):
@@ -210,7 +215,11 @@ def browser(app_url: str) -> Iterator[object]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1500"):
+    # the microphone: Chromium's fake capture device plays a recorded sample, in a loop
+    microphone = SAMPLES / "ary_000218.wav"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1500",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={microphone}"):  # fmt: skip
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(found[1]), options=options)
     driver.get(app_url)
@@ -284,3 +293,24 @@ def test_the_page_in_a_real_browser(browser) -> None:  # noqa: ANN001
     about = driver.find_element(By.CSS_SELECTOR, "#about").text
     assert "synthetic speech" in about and "--asr-model" in about
     _shot(driver, "about")
+
+
+def test_the_microphone_in_a_real_browser(browser) -> None:  # noqa: ANN001
+    """Record in the page (Chromium's fake microphone plays a Darija sample): words appear in the
+    live transcript while recording, through the streaming engine; stopping keeps them."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.refresh()  # a fresh page: no message left from the test before
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#mic button"))
+    (record,) = [b for b in driver.find_elements(By.CSS_SELECTOR, "#mic button") if b.text.strip() == "Record"]
+    record.click()
+    live = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#live-transcript textarea").get_attribute("value"),
+                 timeout=60)  # fmt: skip
+    assert any("\u0600" <= ch <= "\u06ff" for ch in live)
+    _shot(driver, "microphone")
+    (stop,) = [b for b in driver.find_elements(By.CSS_SELECTOR, "#mic button") if b.text.strip() == "Stop"]
+    stop.click()
+    _wait(driver, lambda d: any(b.text.strip() == "Record" for b in d.find_elements(By.CSS_SELECTOR, "#mic button")))
+    final = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#live-transcript textarea").get_attribute("value"))
+    assert any("\u0600" <= ch <= "\u06ff" for ch in final)

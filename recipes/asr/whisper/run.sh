@@ -104,7 +104,9 @@ if want 1; then
 fi
 
 if want 2 && [[ $conf == base_gpu ]]; then
-    # round 3 on a GPU, from the bundled model (round 2) converted back to a Hugging Face folder
+    # round 3 on a GPU, from the bundled model converted back to a Hugging Face folder. It was round 2
+    # when round 3 was made; since then the bundled model is round 3 itself (round 2's binary is in
+    # git: `git show b96196f:asr/bundled/whisper-base-awal/model.bin`, for redoing round 3 as made)
     init=$exp/round2-hf
     if [[ ! -f $init/config.json ]]; then
         log 2 "train: the bundled model -> $init (asr.train.ct2_to_hf)"
