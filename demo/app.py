@@ -109,7 +109,7 @@ def build_app(demo: Demo) -> Any:
 
     player = gr.WaveformOptions(show_recording_waveform=False)  # the browser's own <audio> player
 
-    with gr.Blocks(title="awal: Darija and Tamazight speech") as app:
+    with gr.Blocks(title="awal: Darija and Tamazight speech", delete_cache=(3600, 3600)) as app:
         gr.Markdown("# awal: speech recognition and synthesis for Darija and Tamazight")
         with gr.Tab("Transcribe", id="transcribe"):
             with gr.Row():
@@ -128,7 +128,7 @@ def build_app(demo: Demo) -> Any:
             words = gr.Dataframe(headers=["word", "start (s)", "end (s)", "probability"], label="Word timings",
                                  interactive=False, elem_id="words")  # fmt: skip
             files = gr.File(label="Download the transcript (txt, srt)", file_count="multiple", elem_id="downloads")
-            live = gr.State(None)
+            live = gr.State(None, delete_callback=demo.live_forget)  # the page closed mid-recording
             go.click(transcribe, [upload, language, script], [text, words, files], api_name="transcribe")
             mic.stream(listen, [mic, live, language, script], [live, live_text], stream_every=0.5,
                        api_visibility="private", concurrency_limit=4)  # fmt: skip

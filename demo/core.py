@@ -10,8 +10,10 @@ The models load on first use and are shared by every visitor of one :class:`Demo
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +58,7 @@ EXAMPLES = (
 )
 MIN_SECONDS = 0.2  # shorter than this is not a recording
 SILENCE = 1e-4  # peak amplitude under which a recording holds nothing
+KEEP_S = 3600  # how long an answer's files (speech, transcripts) stay to be downloaded
 
 
 @dataclass(frozen=True)
@@ -222,9 +225,17 @@ class Demo:
                 raise InputError(f"The recognition model does not know {language!r}; it knows {names} "
                                  "(start the demo with --asr-model for another model).")  # fmt: skip
 
+    def _new_folder(self) -> Path:
+        """A fresh folder for one answer's files; those of answers older than ``KEEP_S`` go."""
+        now = time.time()
+        for old in self.out_dir.iterdir():
+            if old.is_dir() and now - old.stat().st_mtime > KEEP_S:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=self.out_dir))
+
     def save_transcript(self, view: TranscriptView, stem: str = "transcript") -> tuple[Path, Path]:
         """The transcript as ``.txt`` and ``.srt`` files to download."""
-        folder = Path(tempfile.mkdtemp(dir=self.out_dir))
+        folder = self._new_folder()
         txt, sub = folder / f"{stem}.txt", folder / f"{stem}.srt"
         txt.write_text(view.text + "\n", encoding="utf-8")
         sub.write_text(view.srt, encoding="utf-8")
@@ -263,6 +274,16 @@ class Demo:
         engine.discard(session)
         live.session = None
         return live
+
+    def live_forget(self, live: LiveTranscript | None) -> None:
+        """A visitor left mid-recording (the page closed): drop its stream and undelivered
+        results, so that nothing of it stays in the engine."""
+        if live is None or live.session is None:
+            return
+        self.engine().discard(live.session)
+        with self._lock:
+            self._mail.pop(live.session, None)
+        live.session = None
 
     def _collect(self, live: LiveTranscript, events: dict[StreamSession, list[Event]]) -> None:
         """Sort a decoding pass's events into each session's mailbox (a pass decodes every
@@ -305,7 +326,7 @@ class Demo:
     def save_speech(self, speech: Speech, stem: str = "speech") -> Path:
         from awal.audio import write_audio
 
-        path = Path(tempfile.mkdtemp(dir=self.out_dir)) / f"{stem}.wav"
+        path = self._new_folder() / f"{stem}.wav"
         write_audio(path, speech.samples, speech.sample_rate)
         return path
 

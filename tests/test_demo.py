@@ -127,6 +127,21 @@ def test_the_microphone_path_streams_partial_text_before_the_audio_ends(demo: De
     assert score_utterance(_reference("zgh_000590.wav"), done.text, "zgh").cer <= 0.35
 
 
+def test_a_visitor_who_leaves_leaves_nothing_behind(demo: Demo) -> None:
+    """The page closed mid-recording: its stream leaves the engine; answers' files older than an
+    hour are deleted when new ones are written."""
+    audio = load_audio(SAMPLES / "ary_000533.wav", sr=16000)
+    live = demo.live_push(None, (16000, audio[:16000]), "ary")
+    session = live.session
+    assert session is not None and session in demo.engine().sessions
+    demo.live_forget(live)
+    assert live.session is None and session not in demo.engine().sessions
+    old = demo.save_speech(demo.synthesize("ⴰⵣⵓⵍ", "zgh")).parent
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    new = demo.save_speech(demo.synthesize("ⴰⵣⵓⵍ", "zgh"))
+    assert new.is_file() and not old.exists()
+
+
 # --- the app, started for real ----------------------------------------------------------------
 
 
