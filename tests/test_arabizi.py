@@ -47,6 +47,13 @@ def test_doubled_letters_are_gemination() -> None:
     assert arabizi_to_arabic("jerrit") == "جرّيت"
 
 
+def test_a_word_final_shadda_doubles_its_letter() -> None:
+    # a mark is part of the word, not punctuation around it (the recognizer writes بزّافّ)
+    assert arabic_to_arabizi("بزّافّ") == "bzzaff"
+    assert arabic_to_arabizi("حقّ!") == "799!"
+    assert arabic_to_arabizi("«مزيّن»") == "«mzyyn»"
+
+
 def test_hamza_digit() -> None:
     assert arabizi_to_arabic("so2al") == "سوءال"
     assert arabizi_to_arabic("2ana") == "أنا"

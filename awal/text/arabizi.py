@@ -225,8 +225,10 @@ def _convert_tokens(text: str, convert, source_script: str) -> str:
     return re.sub(r"\S+", lambda m: convert(m.group()) if token_script(m.group()) == source_script else m.group(), text)
 
 
-_LEADING = re.compile(r"^[^\w]+")
-_TRAILING = re.compile(r"[^\w]+$")
+# punctuation around a word; Arabic marks (harakat, shadda, superscript alef: combining, so not
+# \w) belong to the word: a word-final shadda (حقّ) doubles its letter
+_LEADING = re.compile(r"^[^\w\u064b-\u065f\u0670]+")
+_TRAILING = re.compile(r"[^\w\u064b-\u065f\u0670]+$")
 _PUNCT_TO_ARABIC = str.maketrans({",": "،", "?": "؟", ";": "؛"})
 _PUNCT_TO_LATIN = str.maketrans({"،": ",", "؟": "?", "؛": ";"})
 
