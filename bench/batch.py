@@ -5,9 +5,10 @@
                           [--batch-size 8] [--threads 2] [--out docs/bench]
 
 DATA_DIR is laid out like the shared data folder beside the checkout (the Makefile passes
-``../shared/data``); its ``doda/ongoing__4*.csv`` Darija sentences (Arabic script, never used by
-the ASR recipe's training) are spoken by espeak-ng (``awal prepare synthetic``) to build, before
-anything is timed, two workloads:
+``../shared/data``); its ``doda/ongoing__4*.csv`` Darija sentences (Arabic script; rounds 1 and 2
+of the bundled model never trained on them, round 3 (``conf/base_gpu.yaml``) did, voiced by other
+renders, so with round 3 the CER column is not a held-out figure; the speeds are unaffected) are
+spoken by espeak-ng (``awal prepare synthetic``) to build, before anything is timed, two workloads:
 
 * **short**: ``--short`` utterances of 2-8 s, one wav file each (a folder of voicemail
   prompts or call snippets);

@@ -5,7 +5,8 @@
                               [--memory-minutes 10] [--peer-memory-minutes M] [--threads 2] [--out docs/bench]
 
 DATA_DIR is laid out like the shared data folder beside the checkout; its Darija sentences
-(``doda/ongoing__4*.csv``, never used in the ASR recipe's training) are spoken by espeak-ng
+(``doda/ongoing__4*.csv``: rounds 1 and 2 of the bundled model never trained on them, round 3
+did, so with round 3 the CER is not a held-out figure; the latencies are unaffected) are spoken by espeak-ng
 (``awal prepare synthetic``) and joined into a call of ``--minutes`` minutes: utterances separated
 by pauses of 0.8-2 s, whose times are known. Before anything is timed.
 
