@@ -25,9 +25,18 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "openai_error", "serve"]
 
 log = logging.getLogger("awal.service")
+
+
+def openai_error(message: str, param: str | None = None, status: int = 400, code: str | None = None) -> Any:
+    """An error response shaped as OpenAI's API shapes them (``{"error": {message, type, param,
+    code}}``), for the OpenAI-compatible endpoints (transcriptions, speech)."""
+    from fastapi.responses import JSONResponse
+
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
 
 
 def create_app(

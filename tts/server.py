@@ -22,10 +22,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from awal.errors import InputError
+from awal.service import openai_error as _error
 
 __all__ = ["speech_router"]
 
@@ -34,11 +35,6 @@ FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm", "mulaw": "audio/basic", "alaw
 #: OpenAI's voice names: clients send one; each means the default voice here.
 OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer",
                            "verse", "marin", "cedar"})  # fmt: skip
-
-
-def _error(message: str, param: str | None = None, status: int = 400, code: str | None = None) -> JSONResponse:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
 
 
 def _language(value: Any, text: str) -> str:

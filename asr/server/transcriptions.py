@@ -15,21 +15,17 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from asr.transcribe import TranscribeOptions, Transcriber, Transcript, render
 from awal.errors import InputError
+from awal.service import openai_error as _error
 
 __all__ = ["transcriptions_router"]
 
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 MAX_UPLOAD = 200 * 1024 * 1024
-
-
-def _error(message: str, param: str | None = None, status: int = 400, code: str | None = None) -> JSONResponse:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
 
 
 def _language(transcriber: Transcriber, value: str | None) -> str:
