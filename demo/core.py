@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from asr.streaming.engine import StreamingEngine
     from asr.streaming.session import Event, StreamSession
     from asr.transcribe import Segment, Transcriber
-    from tts.synthesize import Speech
+    from tts.synthesize import Speech, Voice
 
 __all__ = [
     "LANGUAGES",
@@ -162,16 +162,20 @@ class Demo:
         self._transcriber: Transcriber | None = None
         self._engine: StreamingEngine | None = None
         self._mail: dict[StreamSession, list[Event]] = {}
+        self._voices: dict[str, Voice] = {}
         self.out_dir = Path(tempfile.mkdtemp(prefix="awal-demo-"))
 
     # --- models ------------------------------------------------------------------------------
 
     def transcriber(self) -> Transcriber:
+        """Files are transcribed with the streaming engine's model (one copy in memory, as the
+        service shares it)."""
+        engine = self.engine()
         with self._lock:
             if self._transcriber is None:
                 from asr.transcribe import Transcriber
 
-                self._transcriber = Transcriber(self.config.asr_model, cpu_threads=self.config.threads)
+                self._transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
             return self._transcriber
 
     def engine(self) -> StreamingEngine:
@@ -306,12 +310,29 @@ class Demo:
 
     # --- speech ------------------------------------------------------------------------------
 
-    def voice_for(self, voice: str | None) -> str | None:
-        """The voice to use: the visitor's choice, else the demo's ``tts_voice``, else the
-        language's default (``None``)."""
+    def voice_for(self, voice: str | None, language: str) -> str:
+        """The voice to use: the visitor's choice, else the demo's ``tts_voice`` where it speaks
+        the language, else the language's default."""
+        from tts.synthesize import default_voice
+
         if voice and voice != "default":
             return voice
-        return self.config.tts_voice
+        if self.config.tts_voice:
+            from tts.export import read_voice_info
+
+            if language in read_voice_info(self.config.tts_voice)["languages"]:
+                return self.config.tts_voice
+        return default_voice(language)
+
+    def _voice(self, voice: str | None, language: str) -> Voice:
+        """The loaded voice (each is loaded once and shared: its ONNX sessions, its front-end)."""
+        from tts.synthesize import load_voice
+
+        name = self.voice_for(voice, language)
+        with self._lock:
+            if name not in self._voices:
+                self._voices[name] = load_voice(name, language)
+            return self._voices[name]
 
     def synthesize(self, text: str | None, language: str, voice: str | None = None) -> Speech:
         from tts.synthesize import synthesize
@@ -319,7 +340,7 @@ class Demo:
         if not text or not text.strip():
             raise InputError("Type some text to speak first.")
         try:
-            return synthesize(text, language, self.voice_for(voice))
+            return synthesize(text, language, self._voice(voice, language))
         except InputError as exc:
             raise InputError(f"Nothing could be spoken: {exc}") from None
 

@@ -88,6 +88,8 @@ def test_bad_input_gets_a_clear_message(demo: Demo, tmp_path: Path) -> None:
         demo.synthesize("   ", "ary")
     with pytest.raises(InputError, match="no speakable characters"):
         demo.synthesize("!!! ... ???", "zgh")
+    with pytest.raises(InputError, match="does not speak 'kab'"):
+        demo.synthesize("Azul", "kab", "awal-voice")
 
 
 def test_synthesis_and_the_round_trip(demo: Demo) -> None:
@@ -97,8 +99,21 @@ def test_synthesis_and_the_round_trip(demo: Demo) -> None:
         assert 0.5 < speech.duration < 6 and float(np.max(np.abs(speech.samples))) > 0.05
         path = demo.save_speech(speech)
         assert abs(len(load_audio(path, sr=None)) / speech.sample_rate - speech.duration) < 0.01
+    assert demo.synthesize("Azul", "zgh").voice == "espeak"  # Tamazight's default (DEFAULT_BACKEND)
+    assert demo._voice("awal-voice", "zgh") is demo._voice("awal-voice", "ary")  # loaded once, shared
     result = demo.round_trip("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ. ⵎⴰⵏⵣⴰⴽⵉⵏ?", "zgh")
     assert result.heard.text and 0 <= result.cer <= 0.5
+
+
+def test_a_voice_given_with_tts_voice_is_the_default_where_it_speaks() -> None:
+    from demo.core import DemoConfig
+
+    voice = str(ROOT / "tts" / "bundled" / "awal-voice")
+    demo = Demo(DemoConfig(tts_voice=voice))
+    assert demo.voice_for("default", "zgh") == voice and demo.voice_for(None, "ary") == voice
+    assert demo.voice_for("default", "kab") == "espeak"  # the voice does not speak Kabyle
+    assert demo.voice_for("espeak", "zgh") == "espeak"  # the visitor's choice wins
+    assert demo.synthesize("Azul", "zgh").voice != "espeak"
 
 
 def test_srt_of_no_segments_is_empty() -> None:
