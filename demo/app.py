@@ -103,9 +103,7 @@ def build_app(demo: Demo) -> Any:
     voices = [("The language's default", "default"), ("espeak-ng", "espeak"), ("awal-voice (neural)", "awal-voice")]
     if demo.config.tts_voice:
         voices.append((f"{demo.config.tts_voice} (--tts-voice)", demo.config.tts_voice))
-    languages = [(label, value) for label, value in LANGUAGES]
-    scripts = [(label, value) for label, value in SCRIPTS]
-    speech_languages = [(label, value) for label, value in SPEECH_LANGUAGES]
+    languages, scripts, speech_languages = list(LANGUAGES), list(SCRIPTS), list(SPEECH_LANGUAGES)
 
     player = gr.WaveformOptions(show_recording_waveform=False)  # the browser's own <audio> player
 

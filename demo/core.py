@@ -141,15 +141,13 @@ def _check_samples(samples: np.ndarray, sr: int) -> None:
 def mic_samples(chunk: tuple[int, np.ndarray]) -> np.ndarray:
     """A browser microphone chunk (rate, int16 or float samples, mono or ``(n, channels)``) as
     16 kHz mono float32."""
-    from awal.audio import resample
+    from awal.audio import resample, to_mono
 
     sr, data = chunk
     x = np.asarray(data)
     if np.issubdtype(x.dtype, np.integer):
         x = x.astype(np.float32) / float(np.iinfo(x.dtype).max + 1)
-    x = x.astype(np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
+    x = to_mono(x.T)  # the browser's (n, channels)
     return resample(x, int(sr), 16000) if int(sr) != 16000 else x
 
 
@@ -187,10 +185,7 @@ class Demo:
             return self._engine
 
     def model_languages(self) -> tuple[str, ...]:
-        from asr.export import read_awal_json
-        from asr.model import DEFAULT_MODEL, resolve_model
-
-        return tuple(sorted(read_awal_json(resolve_model(self.config.asr_model or DEFAULT_MODEL)).languages))
+        return tuple(sorted(self.engine().info.languages))
 
     # --- files -------------------------------------------------------------------------------
 

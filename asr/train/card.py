@@ -132,9 +132,9 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}
     top = int(model_cfg.get("encoder_trainable_layers") or 0)
     if model_cfg and not model_cfg.get("freeze_encoder", False):
-        kept = "but the token embeddings" if model_cfg.get("freeze_token_embeddings") else ""
+        kept = "but the token embeddings " if model_cfg.get("freeze_token_embeddings") else ""
         scale = float(model_cfg.get("encoder_lr_scale", 1.0))
-        frozen = (f"with every layer {kept + ' ' if kept else ''}trained (the encoder at {scale:g}x the "
+        frozen = (f"with every layer {kept}trained (the encoder at {scale:g}x the "
                   "decoder's learning rate, with SpecAugment and dropout),")  # fmt: skip
         encoder_limit = ("- The whole encoder was trained on espeak-ng's voices: it may have lost part of what base "
                          "heard in real speech (unmeasured here), and what base could not hear (noisy telephone "

@@ -103,6 +103,16 @@ if want 1; then
         "model.train_ds.manifest_filepath=$train_manifests" --out "$exp/tokens.json"
 fi
 
+# later rounds train on round 1's corpora plus the round-2 corpora and packs (stage 0)
+more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
+more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
+train_round() { # config, weights to start from, extra training manifests (comma-separated)
+    "$py" -m asr.train.train --config-path="$here/conf" --config-name="$1" \
+        "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$3]" \
+        "model.validation_ds.manifest_filepath=$dev_manifests" \
+        "exp_manager.exp_dir=$exp" "model.init_from=$2" "${overrides[@]}"
+}
+
 if want 2 && [[ $conf == base_gpu ]]; then
     # round 3 on a GPU, from the bundled model converted back to a Hugging Face folder. It was round 2
     # when round 3 was made; since then the bundled model is round 3 itself (round 2's binary is in
@@ -113,13 +123,7 @@ if want 2 && [[ $conf == base_gpu ]]; then
         "$py" -m asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
     fi
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
-    more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
-    more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
-    more="$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
-    "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_gpu \
-        "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
-        "model.validation_ds.manifest_filepath=$dev_manifests" \
-        "exp_manager.exp_dir=$exp" "model.init_from=$init" "${overrides[@]}"
+    train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
 elif want 2; then
     log 2 "train: conf/$conf.yaml -> $exp"
     "$py" -m asr.train.train --config-path="$here/conf" --config-name="$conf" \
@@ -128,17 +132,9 @@ elif want 2; then
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
     if [[ $conf == base_cpu ]]; then
         log 2 "train, round 2: conf/base_cpu_round2.yaml from $exp/whisper-base-awal/run/hf"
-        more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
-        more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
-        "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_cpu_round2 \
-            "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
-            "model.validation_ds.manifest_filepath=$dev_manifests" \
-            "exp_manager.exp_dir=$exp" "model.init_from=$exp/whisper-base-awal/run/hf" "${overrides[@]}"
+        train_round base_cpu_round2 "$exp/whisper-base-awal/run/hf" "$more"
         log 2 "train, round 3: conf/base_cpu_round3.yaml from $exp/whisper-base-awal-round2/run/hf"
-        "$py" -m asr.train.train --config-path="$here/conf" --config-name=base_cpu_round3 \
-            "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$more]" \
-            "model.validation_ds.manifest_filepath=$dev_manifests" \
-            "exp_manager.exp_dir=$exp" "model.init_from=$exp/whisper-base-awal-round2/run/hf" "${overrides[@]}"
+        train_round base_cpu_round3 "$exp/whisper-base-awal-round2/run/hf" "$more"
     fi
 fi
 
