@@ -1,5 +1,6 @@
 # The README's two commands are `make run` and `make test`; both set up what they need.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv/bin
 # What the whole test suite needs: everything (NeMo's and Lhotse's manifest readers are
 # part of the tests). tests/test_setup.py reads this line.
@@ -26,14 +27,17 @@ run: setup
 test: setup-full lint
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
+# ruff on the folders; import-linter (the floors' contract in pyproject.toml) and mypy on the import
+# root laid out as the wheel installs it (scripts/package-tree.py; mypy's paths mapped back).
 lint: setup-full
-	$(VENV)/ruff check awal asr tts demo data_manifests bench tests
-	$(VENV)/mypy
-	$(VENV)/mypy bench/text.py
-	$(VENV)/mypy bench/prepare.py
-	$(VENV)/mypy bench/batch.py
-	$(VENV)/mypy bench/streaming.py
-	$(VENV)/mypy bench/tts.py
+	$(VENV)/ruff check awal asr tts demo data_manifests bench tests scripts
+	scripts/package-tree.py build/package-tree
+	cd build/package-tree && ../../$(VENV)/lint-imports --config ../../pyproject.toml
+	cd build/package-tree && ../../$(VENV)/mypy --config-file ../../pyproject.toml -p awal \
+		$(addprefix ../../bench/,text.py prepare.py batch.py streaming.py tts.py) | $(UNTREE)
+
+# mypy's paths inside build/package-tree -> the checkout's folders
+UNTREE := sed -E 's,^awal/asr/,asr/,; s,^awal/tts/,tts/,; s,^awal/data/,data_manifests/,; s,^awal/demo/,demo/,; s,^\.\./\.\./,,'
 
 bench: setup-dev
 	$(VENV)/python bench/text.py ../shared/data

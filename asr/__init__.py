@@ -1,2 +1,2 @@
-"""Speech recognition: batch and streaming transcription on faster-whisper, the service
-routes, export and the Whisper fine-tuning module. Filled by the ASR issues."""
+"""Speech recognition (``awal.asr``): model folders, the batch decoder, batch transcription, the
+streaming engine and its worker, export, evaluation and the Whisper fine-tuning recipe's code."""

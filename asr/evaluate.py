@@ -2,7 +2,7 @@
 
 :func:`evaluate_asr` decodes every record of a manifest (the segment ``offset``/``duration``
 of its audio, resampled to 16 kHz) with the language token the model was exported with
-(:func:`asr.export.whisper_token_for`: its ``awal.json``, else the registry), scores each
+(:func:`awal.asr.export.whisper_token_for`: its ``awal.json``, else the registry), scores each
 language with :func:`awal.scoring.score` under one normalization profile, and returns the
 JSON object the command prints. Decoding is deterministic and the same for every model:
 ``task="transcribe"``, no timestamps, no previous-text conditioning, no VAD, temperature 0
@@ -137,13 +137,13 @@ def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: s
     (``<|startoftranscript|><|xx|><|transcribe|><|notimestamps|>``), suppressed tokens and
     maximum length as :meth:`WhisperModel.transcribe` with the options of :func:`_transcribe_one`.
     With ``bucket_s``, each clip's features are cut to its short encoder context
-    (:func:`asr.features.context_frames`) and clips of one length are encoded together.
+    (:func:`awal.asr.features.context_frames`) and clips of one length are encoded together.
     """
     import numpy as np
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
-    from asr.features import context_frames, encoder_input
+    from awal.asr.features import context_frames, encoder_input
 
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=token)
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -212,7 +212,7 @@ def evaluate_asr(
     """Decode every record of ``manifest`` with ``model`` and score it; return the JSON report.
 
     Args:
-        model: a model folder, ``"whisper-base"``, or a hub id (see :func:`asr.model.resolve_model`).
+        model: a model folder, ``"whisper-base"``, or a hub id (see :func:`awal.asr.model.resolve_model`).
         manifest: a NeMo manifest (``audio_filepath``, ``duration``, ``text``, ``offset``, ``lang``).
         lang: the language of every record; default: each record's ``lang`` (one missing is an error).
         profile: the normalization profile both sides are scored after.
@@ -255,8 +255,8 @@ def evaluate_asr(
     if details is not None and not Path(details).expanduser().resolve().parent.is_dir():
         raise InputError(f"{details}: its folder does not exist")
 
-    from asr.export import read_awal_json
-    from asr.model import load_whisper, resolve_model
+    from awal.asr.export import read_awal_json
+    from awal.asr.model import load_whisper, resolve_model
 
     folder = resolve_model(model)
     info = read_awal_json(folder)

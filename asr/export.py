@@ -1,7 +1,7 @@
 """Export a Hugging Face Whisper checkpoint for faster-whisper, and read the ``awal.json`` beside it.
 
 :func:`export_asr` turns a ``WhisperForConditionalGeneration`` folder (``save_pretrained``
-output: a fine-tuned checkpoint, or :mod:`asr.train.ct2_to_hf`'s conversion of whisper-base)
+output: a fine-tuned checkpoint, or :mod:`awal.asr.train.ct2_to_hf`'s conversion of whisper-base)
 into a CTranslate2 model folder that faster-whisper loads offline::
 
     OUT/model.bin                  CTranslate2 weights (int8, int8_float16, float16 or float32)
@@ -22,7 +22,7 @@ into a CTranslate2 model folder that faster-whisper loads offline::
      "source": "/abs/path/of/the/checkpoint", "awal_version": "0.1.0"}
 
 ``encoder_context``: the model was also trained on short encoder inputs (a share of its
-utterances; :func:`asr.features.context_frames`), so the streaming engine and batched
+utterances; :func:`awal.asr.features.context_frames`), so the streaming engine and batched
 transcription may encode short windows short; null: 30 s only, as faster-whisper does.
 
 Whisper has no Darija or Tamazight token: a model is trained with an existing token per
@@ -154,7 +154,7 @@ class ModelInfo:
             ``awal.json`` fields (``None`` when absent).
         context_bucket_s: ``encoder_context.bucket_s`` of ``awal.json``: the model was trained
             with short encoder contexts of this granularity as well as 30 s
-            (:func:`asr.features.context_frames`); ``None``: 30 s only.
+            (:func:`awal.asr.features.context_frames`); ``None``: 30 s only.
     """
 
     path: str
@@ -167,7 +167,7 @@ class ModelInfo:
     source: str | None = None
     awal_version: str | None = None
     engine: str = ENGINE
-    context_bucket_s: float | None = None  # trained with short encoder contexts too (asr.features)
+    context_bucket_s: float | None = None  # trained with short encoder contexts too (awal.asr.features)
 
     def language(self, lang: str) -> ModelLanguage:
         """The entry of ``lang``; a variety missing from the model uses its family's (``shi`` -> ``zgh``).
@@ -266,7 +266,7 @@ def _frozen(value: Any) -> Any:
 def read_awal_json(model_dir: str | os.PathLike[str]) -> ModelInfo:
     """The languages and provenance of the model in ``model_dir``.
 
-    ``model_dir`` is the folder faster-whisper loads (:func:`asr.model.resolve_model`'s answer).
+    ``model_dir`` is the folder faster-whisper loads (:func:`awal.asr.model.resolve_model`'s answer).
     Without an ``awal.json`` there (whisper-base, a hub id, a folder converted by another tool)
     the registry's tokens are returned with ``from_registry=True``.
 
@@ -373,7 +373,7 @@ def _check_checkpoint(checkpoint: Path) -> dict[str, Any]:
     if (checkpoint / "model.bin").is_file() and "model_type" not in config:
         raise ExportError(
             f"{checkpoint}: a CTranslate2 model already (model.bin); export needs the Hugging Face checkpoint "
-            "(python -m asr.train.ct2_to_hf converts a CTranslate2 Whisper back)"
+            "(python -m awal.asr.train.ct2_to_hf converts a CTranslate2 Whisper back)"
         )
     model_type = config.get("model_type")
     if model_type != "whisper":

@@ -1,6 +1,6 @@
 """Batch transcription: files, folders and manifests -> segments with words, in the script asked for.
 
-    from asr.transcribe import TranscribeOptions, transcribe, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, transcribe, transcribe_files
 
     for segment in transcribe("call.wav", options=TranscribeOptions(language="ary")):
         print(segment.start, segment.end, segment.text)
@@ -9,7 +9,7 @@
         print(result.path, result.error or result.text)
 
 The engine is faster-whisper (CTranslate2) with the model's own Whisper token per language (its
-``awal.json``; :func:`asr.export.read_awal_json`). A model writes each language in the script
+``awal.json``; :func:`awal.asr.export.read_awal_json`). A model writes each language in the script
 it was trained in (the bundled model: Darija in Arabic script, Tamazight in IRCAM Latin); the
 output is converted to ``options.script``, by default the language's usual script (Tamazight:
 Tifinagh), through :mod:`awal.text.translit`. ``language="auto"`` lets Whisper choose among the
@@ -37,7 +37,7 @@ from awal.text.translit import converter
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-    from asr.export import ModelInfo
+    from awal.asr.export import ModelInfo
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -138,7 +138,7 @@ class TranscribeOptions:
         batch_size: > 1 decodes that many inputs of at most 30 s together (one encoder call,
             greedy, the temperature ladder only for an input whose result looks degenerate),
             and that many speech windows of a longer file together (its VAD speech, pauses
-            left out, :mod:`asr.windows`; with ``beam_size`` > 1, faster-whisper's batched
+            left out, :mod:`awal.asr.windows`; with ``beam_size`` > 1, faster-whisper's batched
             pipeline; without ``vad`` a long file is decoded sequentially). 1: every input
             through faster-whisper's sequential ``transcribe``.
         window_s: the most speech (seconds) one window of a long file holds.
@@ -181,8 +181,8 @@ class Transcriber:
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "cpu",
                  compute_type: str = "int8", cpu_threads: int = 0) -> None:  # fmt: skip
-        from asr.export import read_awal_json
-        from asr.model import DEFAULT_MODEL, load_whisper, resolve_model
+        from awal.asr.export import read_awal_json
+        from awal.asr.model import DEFAULT_MODEL, load_whisper, resolve_model
 
         name = os.fspath(model) if model is not None else DEFAULT_MODEL
         self.path = resolve_model(name)
@@ -292,21 +292,21 @@ class Transcriber:
         return convert(), lang, prob
 
     def _batch_decoder(self) -> Any:
-        from asr.streaming.decoder import BatchDecoder
+        from awal.asr.streaming.decoder import BatchDecoder
 
         if self._decoder is None:
             self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
         return self._decoder
 
     def _windowed(self, audio: np.ndarray, options: TranscribeOptions, lang: str) -> Iterator[Segment]:
-        """Segments of a long input from its speech windows (:mod:`asr.windows`), ``batch_size``
+        """Segments of a long input from its speech windows (:mod:`awal.asr.windows`), ``batch_size``
         windows per encoder call, greedy; a window whose result looks degenerate is decoded again
         alone with the temperature ladder. One segment per window, or with ``word_timestamps``
         one per speech piece that has words; times are the input's."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        from asr.streaming.decoder import DecodeRequest
-        from asr.windows import spans_of, speech_windows
+        from awal.asr.streaming.decoder import DecodeRequest
+        from awal.asr.windows import spans_of, speech_windows
 
         spans = spans_of(get_speech_timestamps(audio, VadOptions(max_speech_duration_s=options.window_s)))
         join = options.join_spans if options.join_spans is not None else not self.info.context_bucket_s
@@ -365,7 +365,7 @@ class Transcriber:
         one encoder call for all, language detection on its output for ``auto``, greedy). An
         input whose result looks degenerate (compression ratio, log-probability) is decoded again
         alone with the temperature ladder; one the VAD finds no speech in has no segments."""
-        from asr.streaming.decoder import DecodeRequest
+        from awal.asr.streaming.decoder import DecodeRequest
 
         by_token = self._codes_by_token()
         todo: list[tuple[int, _Input, np.ndarray, str | None]] = []

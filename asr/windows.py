@@ -1,7 +1,7 @@
 """Speech windows: the speech of a long recording, without its pauses, cut into decoder windows.
 
 A call is mostly pauses, the other party's turns and hold time. Batched transcription of a long
-input (:meth:`asr.transcribe.Transcriber.segments`) decodes only what Silero VAD marks as speech:
+input (:meth:`awal.asr.transcribe.Transcriber.segments`) decodes only what Silero VAD marks as speech:
 the speech spans are laid end to end and cut into windows of at most ``max_s`` seconds (never
 inside a span unless one span is longer than a window), so each window is mostly speech and the
 encoder does no work on silence. With ``join=False`` each span (a turn of speech: Silero VAD

@@ -103,7 +103,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _prepare_options(args: argparse.Namespace, lang: str):
-    from data_manifests.base import PrepareOptions
+    from awal.data.base import PrepareOptions
 
     return PrepareOptions(
         lang=lang,
@@ -133,7 +133,7 @@ def _report(report) -> int:
 def _cmd_prepare(args: argparse.Namespace) -> int:
     corpus = args.corpus
     if corpus == "synthetic":
-        from data_manifests.synthetic import SyntheticOptions, excluded_sentences, prepare_synthetic
+        from awal.data.synthetic import SyntheticOptions, excluded_sentences, prepare_synthetic
 
         options = SyntheticOptions(
             lang=args.lang,
@@ -161,7 +161,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             options = replace(options, rates=tuple(int(x) for x in args.rates.split(",")))
         return _report(prepare_synthetic(args.text, args.out, options))
     if corpus == "common-voice":
-        from data_manifests.common_voice import prepare_common_voice
+        from awal.data.common_voice import prepare_common_voice
 
         splits = "validated" if args.splits == "validated" else tuple(args.splits.split(","))
         return _report(
@@ -170,12 +170,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             )
         )
     if corpus == "dvoice":
-        from data_manifests.dvoice import prepare_dvoice
+        from awal.data.dvoice import prepare_dvoice
 
         options = _prepare_options(args, args.lang or "ary")
         return _report(prepare_dvoice(args.root, args.out, options, splits=tuple(args.splits.split(","))))
     if corpus == "kaldi":
-        from data_manifests.kaldi import prepare_kaldi
+        from awal.data.kaldi import prepare_kaldi
 
         return _report(
             prepare_kaldi(
@@ -189,7 +189,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             )
         )
     if corpus == "table":
-        from data_manifests.table import prepare_table
+        from awal.data.table import prepare_table
 
         table_options = {
             "path_column": args.path_column,
@@ -203,7 +203,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
         }
         return _report(prepare_table(args.root, args.out, _prepare_options(args, args.lang), **table_options))
     if corpus == "hf-audio":
-        from data_manifests.hf_audio import PRESETS, prepare_hf_audio
+        from awal.data.hf_audio import PRESETS, prepare_hf_audio
 
         lang = args.lang or (PRESETS[args.preset].lang if args.preset else None)
         if not lang:
@@ -234,7 +234,7 @@ def _json_file(path: str | None):
 
 
 def _cmd_export_asr(args: argparse.Namespace) -> int:
-    from asr.export import export_asr
+    from awal.asr.export import export_asr
 
     languages = dict(pair.split("=", 1) for pair in args.language) if args.language else None
     out = export_asr(
@@ -251,7 +251,7 @@ def _cmd_export_asr(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_tts(args: argparse.Namespace) -> int:
-    from tts.export import export_tts
+    from awal.tts.export import export_tts
 
     pairs = [pair.split("=", 1) for pair in args.fastpitch]
     if any(len(p) != 2 for p in pairs):
@@ -261,7 +261,7 @@ def _cmd_export_tts(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_tts(args: argparse.Namespace) -> int:
-    from tts.evaluate import round_trip
+    from awal.tts.evaluate import round_trip
 
     result = round_trip(args.voice, args.manifest, asr_model=args.asr_model, lang=args.lang, details=args.details,
                         progress=not args.no_progress)  # fmt: skip
@@ -270,7 +270,7 @@ def _cmd_eval_tts(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_asr(args: argparse.Namespace) -> int:
-    from asr.evaluate import evaluate_asr
+    from awal.asr.evaluate import evaluate_asr
 
     result = evaluate_asr(
         args.model,
@@ -295,7 +295,7 @@ def _cmd_eval_asr(args: argparse.Namespace) -> int:
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from asr.transcribe import TranscribeOptions, Transcriber, output_path, render, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, output_path, render, transcribe_files
 
     options = TranscribeOptions(
         language=args.language,
@@ -369,7 +369,7 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
+    from awal.tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
 
     text = args.text if args.text is not None else args.stdin.read().decode("utf-8")
     out = Path(args.out)
@@ -400,8 +400,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import logging
 
     try:
-        from demo.app import main as demo_main
-        from demo.core import DemoConfig
+        from awal.demo.app import main as demo_main
+        from awal.demo.core import DemoConfig
     except ImportError as exc:
         print(f"error: the demo needs the demo extra ({exc.name} is missing): scripts/setup.sh serve,demo",
               file=sys.stderr)  # fmt: skip
@@ -434,7 +434,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_stream(args: argparse.Namespace) -> int:
     import asyncio
 
-    from asr.client import ListenClient, StreamRequest, format_message
+    from awal.service.client import ListenClient, StreamRequest, format_message
 
     request = StreamRequest(
         args.url, api_key=args.api_key or os.environ.get("AWAL_API_KEY") or None, language=args.language,

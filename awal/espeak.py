@@ -1,7 +1,7 @@
 """espeak-ng, driven as a program: finding it, probing its Arabic voice, speaking a text.
 
-The synthetic corpus (:mod:`data_manifests.synthetic`) and the TTS baseline backend
-(:mod:`tts.espeak`) speak through here. What espeak-ng is given to read for each language is
+The synthetic corpus (:mod:`awal.data.synthetic`) and the TTS baseline backend
+(:mod:`awal.tts.espeak`) speak through here. What espeak-ng is given to read for each language is
 :mod:`awal.text.voicing`. No Python dependency beyond numpy and soundfile: espeak-ng writes a
 WAV to stdout.
 """

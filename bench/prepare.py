@@ -12,7 +12,7 @@ passes ``../shared/data``); it supplies the real text that is spoken:
 
 Two kinds of rows, all measured side by side in one run:
 
-* **synthetic**: :func:`data_manifests.synthetic.prepare_synthetic` (what ``awal prepare
+* **synthetic**: :func:`awal.data.synthetic.prepare_synthetic` (what ``awal prepare
   synthetic`` runs: read the text, espeak-ng, augmentation, wav files, then the shared
   pipeline: normalization, validation, split, manifests, ``stats.json``/``stats.png``),
   ``--hours`` of audio for ``zgh``, ``ary`` and ``kab``, each with one worker process and
@@ -25,7 +25,7 @@ Two kinds of rows, all measured side by side in one run:
   as a 48 kHz mono mp3 ``clips/common_voice_<locale>_<n>.mp3``, with ``train.tsv``,
   ``dev.tsv``, ``test.tsv``, ``validated.tsv`` (the published 13 columns),
   ``clip_durations.tsv`` and empty ``other``/``invalidated``/``reported.tsv``. Then
-  :func:`data_manifests.common_voice.prepare_common_voice` is timed on it: audio referenced
+  :func:`awal.data.common_voice.prepare_common_voice` is timed on it: audio referenced
   in place (``reference``) and converted to 16 kHz wav files (``convert``), each with one
   worker and with ``--jobs`` workers (ratios: against reference mode with one worker).
   The replica is 1 h by default, four times a synthetic row: preparing it takes seconds,
@@ -183,8 +183,8 @@ def install_breakdown() -> Breakdown:
     """Wrap the inner functions whose time the report splits out. Every caller looks them
     up at call time (module globals, or ``from awal.audio import ...`` inside functions)."""
     import awal.audio
-    import data_manifests.prepare as pipeline
-    import data_manifests.synthetic as synthetic
+    import awal.data.prepare as pipeline
+    import awal.data.synthetic as synthetic
 
     b = Breakdown()
     b.patch(synthetic, "_espeak", "espeak-ng")
@@ -198,7 +198,7 @@ def install_breakdown() -> Breakdown:
     b.patch(pipeline, "_plot", "stats plot (matplotlib)")
     original = getattr(pipeline, "_text_processor", None)
     if original is None:
-        b.missing.append("data_manifests.prepare._text_processor")
+        b.missing.append("awal.data.prepare._text_processor")
     else:
 
         def text_processor(options: Any) -> Any:
@@ -311,7 +311,7 @@ def run_once(task: Task, out_dir: Path, breakdown: Breakdown) -> None:
 
 
 def synthetic_tasks(texts: Texts, hours: float, jobs: int, repeat: int, seed: int) -> list[Task]:
-    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
+    from awal.data.synthetic import SyntheticOptions, prepare_synthetic
 
     def make(lang: str, n: int, telephone: bool = False) -> Callable[[Path], Any]:
         options = SyntheticOptions(lang=lang, hours=hours, seed=seed, jobs=n, telephone=telephone, progress=False)
@@ -341,8 +341,8 @@ def synthetic_tasks(texts: Texts, hours: float, jobs: int, repeat: int, seed: in
 
 
 def replica_tasks(locale_dir: Path, lang: str, jobs: int, repeat: int) -> list[Task]:
-    from data_manifests.base import PrepareOptions
-    from data_manifests.common_voice import prepare_common_voice
+    from awal.data.base import PrepareOptions
+    from awal.data.common_voice import prepare_common_voice
 
     def make(mode: str, n: int) -> Callable[[Path], Any]:
         options = PrepareOptions(lang=lang, audio_mode=mode, jobs=n)  # type: ignore[arg-type]
@@ -381,7 +381,7 @@ def _encode_clip(job: tuple[str, str]) -> tuple[float, int]:
 
 def build_replica(text: Path, lang: str, hours: float, work: Path, jobs: int, seed: int, progress) -> dict:
     """A Common Voice locale folder ``<work>/cv-corpus-replica/<lang>`` spoken from ``text``."""
-    from data_manifests.synthetic import SyntheticOptions, read_sentences, synthesize_corpus
+    from awal.data.synthetic import SyntheticOptions, read_sentences, synthesize_corpus
 
     start = time.perf_counter()
     sentences = read_sentences(text, lang)
@@ -654,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_caches()  # matplotlib's MPLCONFIGDIR into awal's cache folder unless already set
     from tqdm import tqdm
 
-    from data_manifests.synthetic import EspeakNotFoundError, espeak_version, find_espeak
+    from awal.data.synthetic import EspeakNotFoundError, espeak_version, find_espeak
 
     try:
         texts = find_texts(args.data_dir)
@@ -676,7 +676,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
         pass  # the pipeline then writes no stats.png, and this benchmark no plot
-    import data_manifests.common_voice  # noqa: F401
+    import awal.data.common_voice  # noqa: F401
 
     started = time.perf_counter()
     temporary = None

@@ -106,8 +106,8 @@ class SessionLog:
 def build_call(data_dir: Path, work: Path, minutes: float, seed: int) -> Call:
     import soundfile as sf
 
+    from awal.data.synthetic import SyntheticOptions, prepare_synthetic
     from awal.manifest import read_manifest
-    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
 
     texts = sorted((data_dir / "doda").glob("ongoing__4*.csv"))
     if not texts:
@@ -589,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
     args = parser.parse_args(argv)
-    from asr.model import resolve_model
+    from awal.asr.model import resolve_model
 
     model_path = resolve_model(args.model)
     systems = ["awal"] + [p for p in args.peers.split(",") if p]

@@ -13,9 +13,9 @@ listed below, so that every system speaks text of the same length.
 Systems, side by side in one run, each on one thread (onnxruntime sessions with one intra-op
 thread; espeak-ng is single-threaded), warmed up once before timing:
 
-* ``awal neural``: :class:`tts.neural.NeuralVoice` (FastPitch + HiFi-GAN in ONNX) through
-  :func:`tts.synthesize.stream`: the mel of the sentence, then the vocoder piece by piece;
-* ``awal espeak``: :class:`tts.espeak.EspeakVoice` through the same front-end;
+* ``awal neural``: :class:`awal.tts.neural.NeuralVoice` (FastPitch + HiFi-GAN in ONNX) through
+  :func:`awal.tts.synthesize.stream`: the mel of the sentence, then the vocoder piece by piece;
+* ``awal espeak``: :class:`awal.tts.espeak.EspeakVoice` through the same front-end;
 * ``piper``: ``piper.PiperVoice.synthesize`` (its session replaced by a one-thread one).
 
 Measured per text: **time to first audio** (the call until the first audio chunk is in hand)
@@ -85,7 +85,7 @@ def _timed(chunks: Callable[[], Iterator[np.ndarray]], rate: int) -> dict[str, f
 
 
 def awal_system(voice: Any, lang: str) -> tuple[Callable[[str], Iterator[np.ndarray]], int]:
-    from tts.synthesize import stream
+    from awal.tts.synthesize import stream
 
     return (lambda text: (s.samples for s in stream(text, lang, voice))), voice.sample_rate
 
@@ -143,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
     args = parser.parse_args(argv)
 
-    from data_manifests.synthetic import read_sentences
-    from tts.espeak import EspeakVoice
-    from tts.neural import NeuralVoice
+    from awal.data.synthetic import read_sentences
+    from awal.tts.espeak import EspeakVoice
+    from awal.tts.neural import NeuralVoice
 
     doda = sorted((args.data_dir / "doda").glob("ongoing__4*.csv"))
     corpora = {

@@ -1,2 +1,2 @@
-"""Corpus preparers (one module per corpus, ``prepare_<corpus>()``) and the shipped
-manifests. Filled by the data issue."""
+"""Corpus preparers (``awal.data``): one module per corpus layout (``prepare_<corpus>()``), the
+shared pipeline, the synthetic corpus and packs."""

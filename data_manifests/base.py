@@ -2,7 +2,7 @@
 
 A corpus module (``data_manifests/<corpus>.py``) reads a corpus in its published layout
 and yields :class:`Utterance` candidates: nothing validated, nothing dropped. The shared
-pipeline (:func:`data_manifests.prepare.prepare`) normalizes, validates, splits and writes
+pipeline (:func:`awal.data.prepare.prepare`) normalizes, validates, splits and writes
 them; anything it rejects goes to the report with the reason.
 """
 

@@ -12,7 +12,7 @@ variant locale segment`` (older ones lack ``sentence_id``, ``sentence_domain`` a
 ``variant``, and call ``accents`` ``accent``). The files use no quoting: a ``"`` inside a
 sentence is an ordinary character, so they are read with ``csv.QUOTE_NONE``.
 
-:func:`read_common_voice` yields one :class:`~data_manifests.base.Utterance` per row: id = the
+:func:`read_common_voice` yields one :class:`~awal.data.base.Utterance` per row: id = the
 clip's stem, speaker = ``client_id``, split = the file's name (``validated`` -> ``None`` so that
 the pipeline makes a speaker-disjoint split), duration from ``clip_durations.tsv`` when it
 lists the clip, and ``gender``, ``age``, ``accents``, ``variant``, ``locale``, ``sentence_id``,
@@ -28,12 +28,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.table import iter_rows
 from awal.errors import InputError
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.table import iter_rows
 
 if TYPE_CHECKING:
-    from data_manifests.prepare import PrepareReport
+    from awal.data.prepare import PrepareReport
 
 __all__ = ["SPLIT_FILES", "prepare_common_voice", "read_common_voice"]
 
@@ -225,8 +225,8 @@ def prepare_common_voice(
     splits: str | Sequence[str] = ("train", "dev", "test"),
     variant: str | None = None,
 ) -> PrepareReport:
-    """:func:`read_common_voice` through the shared pipeline (:func:`data_manifests.prepare.prepare`)."""
-    from data_manifests.prepare import prepare
+    """:func:`read_common_voice` through the shared pipeline (:func:`awal.data.prepare.prepare`)."""
+    from awal.data.prepare import prepare
 
     return prepare(
         read_common_voice(root, splits=splits, variant=variant), Path(out_dir), options, corpus="common-voice"

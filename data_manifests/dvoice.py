@@ -11,7 +11,7 @@ the length in seconds. Despite the ``.csv`` name the files are tab-separated and
 quoting (as SpeechBrain's ``dvoice_prepare.py`` splits each line on tabs). DVoice has no
 speaker ids.
 
-:func:`read_dvoice` yields one :class:`~data_manifests.base.Utterance` per row: id = the wav's
+:func:`read_dvoice` yields one :class:`~awal.data.base.Utterance` per row: id = the wav's
 stem, split from the file name, duration from the ``duration`` column (when it is a positive
 number; the pipeline measures it otherwise), speaker ``None``.
 """
@@ -24,12 +24,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.table import extra_fields, iter_rows
 from awal.errors import InputError
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.table import extra_fields, iter_rows
 
 if TYPE_CHECKING:
-    from data_manifests.prepare import PrepareReport
+    from awal.data.prepare import PrepareReport
 
 __all__ = ["SPLITS", "prepare_dvoice", "read_dvoice"]
 
@@ -117,7 +117,7 @@ def _utterances(folder: Path, tables: list[tuple[str, Path]]) -> Iterator[Uttera
 def prepare_dvoice(
     root: StrPath, out_dir: StrPath, options: PrepareOptions, *, splits: Sequence[str] = SPLITS
 ) -> PrepareReport:
-    """:func:`read_dvoice` through the shared pipeline (:func:`data_manifests.prepare.prepare`)."""
-    from data_manifests.prepare import prepare
+    """:func:`read_dvoice` through the shared pipeline (:func:`awal.data.prepare.prepare`)."""
+    from awal.data.prepare import prepare
 
     return prepare(read_dvoice(root, splits=splits), Path(out_dir), options, corpus="dvoice")

@@ -39,12 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.table import canonical_split, extra_fields, safe_id
 from awal.errors import InputError
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.table import canonical_split, extra_fields, safe_id
 
 if TYPE_CHECKING:
-    from data_manifests.prepare import PrepareReport
+    from awal.data.prepare import PrepareReport
 
 __all__ = ["PRESETS", "HfPreset", "prepare_hf_audio", "read_hf_audio"]
 
@@ -429,7 +429,7 @@ def prepare_hf_audio(
 ) -> PrepareReport:
     """:func:`read_hf_audio` through the shared pipeline; audio goes to ``audio_dir``
     (default ``<out_dir>/source_audio``). ``hf_options`` are :func:`read_hf_audio`'s."""
-    from data_manifests.prepare import prepare
+    from awal.data.prepare import prepare
 
     if audio_dir is None:
         audio_dir = Path(out_dir) / "source_audio"

@@ -23,7 +23,7 @@ commands run in the current directory.
 Nothing is dropped: an utterance in ``wav.scp``/``segments`` without a transcript in ``text``
 is yielded with text ``""``, a transcript without audio is yielded with audio ``""``, a failed
 command yields its utterances with the cache path (not written); each carries the reason in
-``extra["_problem"]`` (:data:`data_manifests.base.PROBLEM`) for the pipeline's report.
+``extra["_problem"]`` (:data:`awal.data.base.PROBLEM`) for the pipeline's report.
 A malformed line (a ``segments`` line without four fields, times that are not numbers, a key
 listed twice) is an :class:`~awal.errors.InputError` naming the file and line.
 """
@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.table import canonical_split, safe_id
 from awal.errors import InputError
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.table import canonical_split, safe_id
 
 if TYPE_CHECKING:
-    from data_manifests.prepare import PrepareReport
+    from awal.data.prepare import PrepareReport
 
 __all__ = ["COMMAND_TIMEOUT_S", "prepare_kaldi", "read_kaldi"]
 
@@ -347,7 +347,7 @@ def prepare_kaldi(
 ) -> PrepareReport:
     """:func:`read_kaldi` through the shared pipeline; command output goes to ``audio_dir``
     (default ``<out_dir>/source_audio``)."""
-    from data_manifests.prepare import prepare
+    from awal.data.prepare import prepare
 
     if audio_dir is None:
         audio_dir = Path(out_dir) / "source_audio"

@@ -1,6 +1,6 @@
 """Packed utterances: several short utterances of a manifest joined into one longer one.
 
-    python -m data_manifests.pack train.jsonl [more.jsonl ...] --out packed/ [--name train] [--count 1500]
+    python -m awal.data.pack train.jsonl [more.jsonl ...] --out packed/ [--name train] [--count 1500]
                                   [--items 2 4] [--max-seconds 28] [--pause 0.3 1.2] [--seed 0]
 
 Whisper decodes windows of up to 30 s, and in serving a window often holds several sentences (a
@@ -136,7 +136,7 @@ def pack_manifest(manifests: str | Path | Sequence[str | Path], out_dir: str | P
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data_manifests.pack", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.data.pack", description=__doc__.split("\n\n")[0])
     parser.add_argument("manifests", nargs="+", help="NeMo manifests (their short utterances are packed)")
     parser.add_argument("--out", required=True, help="folder for audio/ and <name>.jsonl")
     parser.add_argument("--name", default="train", help="the manifest's name (default train)")

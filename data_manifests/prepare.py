@@ -1,6 +1,6 @@
 """The shared preparation pipeline: utterances in, NeMo manifests and a report out.
 
-Every corpus reader yields :class:`~data_manifests.base.Utterance` candidates;
+Every corpus reader yields :class:`~awal.data.base.Utterance` candidates;
 :func:`prepare` then
 
 1. writes the text in the chosen script (transliterating what can be) and normalizes it
@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance, process_pool
 from awal.errors import InputError
 from awal.languages import get_language, normalize_script
 from awal.manifest import ManifestRecord, write_manifest
@@ -33,7 +34,6 @@ from awal.text.inventory import unknown_characters
 from awal.text.normalize import normalize
 from awal.text.scripts import COMMON, token_script
 from awal.text.translit import UnsupportedConversionError, transliterator
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance, process_pool
 
 __all__ = ["REASONS", "PrepareReport", "Rejection", "prepare", "speaker_disjoint_split"]
 

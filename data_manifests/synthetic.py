@@ -15,7 +15,7 @@
 4. :func:`render` speaks and augments one planned utterance (a pure function of it);
    :func:`synthesize_corpus` renders the plan on every core, writes
    ``<out>/audio/<id>.wav`` in order and stops at ``--hours``;
-5. :func:`data_manifests.prepare.prepare` normalizes the text to the language's default
+5. :func:`awal.data.prepare.prepare` normalizes the text to the language's default
    script, validates everything and writes the manifests and the report.
 
 How each language is voiced is :mod:`awal.text.voicing`; both are documented, with
@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from awal.data.base import PrepareOptions, Utterance, process_pool
 from awal.errors import InputError
 from awal.espeak import ESPEAK_RATE, EspeakNotFoundError, darija_letters, espeak_version, find_espeak, speak
 from awal.languages import get_language
@@ -56,11 +57,10 @@ from awal.text.voicing import (
     spoken_text,
     tamazight_espeak_input,
 )
-from data_manifests.base import PrepareOptions, Utterance, process_pool
 
 if TYPE_CHECKING:
+    from awal.data.prepare import PrepareReport
     from awal.text.arabizi import Lexicon
-    from data_manifests.prepare import PrepareReport
 
 __all__ = [
     "DEFAULT_VOICES",
@@ -732,7 +732,7 @@ def synthesize_corpus(sentences: Sequence[str], out_dir: StrPath, options: Synth
 def prepare_synthetic(
     text_file: StrPath | Sequence[StrPath], out_dir: StrPath, options: SyntheticOptions
 ) -> PrepareReport:
-    """``awal prepare synthetic``: read, split, synthesize, then :func:`~data_manifests.prepare.prepare`.
+    """``awal prepare synthetic``: read, split, synthesize, then :func:`~awal.data.prepare.prepare`.
 
     Writes, under ``out_dir``: ``audio/*.wav``, the manifests ``train.jsonl``,
     ``dev.jsonl``, ``test.jsonl`` (text in the language's default script, normalized with
@@ -740,7 +740,7 @@ def prepare_synthetic(
     ``synthetic.json`` (the options, the espeak-ng version, the sentence counts per split
     and the held-out sentences).
     """
-    from data_manifests.prepare import prepare
+    from awal.data.prepare import prepare
 
     sentences = read_sentences(text_file, options.lang)
     if options.exclude:

@@ -2,7 +2,7 @@ r"""Any CSV/TSV table of audio paths and transcripts, and the table helpers the 
 
 ``read_table`` reads a delimited file with a header row, takes the audio path and the
 transcript (and optionally the speaker, the split and an id) from named columns, and yields
-one :class:`~data_manifests.base.Utterance` per row::
+one :class:`~awal.data.base.Utterance` per row::
 
     path,text,speaker
     clips/a.wav,ⴰⵣⵓⵍ,spk1
@@ -12,9 +12,9 @@ other non-empty column is kept in ``Utterance.extra`` (so it reaches the manifes
 
 Nothing is validated here and nothing is dropped: a row whose audio is missing, whose text is
 empty or whose field count is wrong is still yielded, and the pipeline
-(:func:`data_manifests.prepare.prepare`) rejects it with a reason. Problems only the reader can
+(:func:`awal.data.prepare.prepare`) rejects it with a reason. Problems only the reader can
 see (a row with too few fields, bytes that are not UTF-8, a split name it does not know) are
-put in ``extra[PROBLEM]`` (:data:`data_manifests.base.PROBLEM`, ``"_problem"``): the pipeline
+put in ``extra[PROBLEM]`` (:data:`awal.data.base.PROBLEM`, ``"_problem"``): the pipeline
 rejects such an item with reason ``source`` and that detail, and never writes the key to a
 manifest. A missing file or a missing column is an :class:`~awal.errors.InputError` naming the
 file (and the line).
@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
 from awal.errors import InputError
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
 
 if TYPE_CHECKING:  # the pipeline imports this package's modules lazily
-    from data_manifests.prepare import PrepareReport
+    from awal.data.prepare import PrepareReport
 
 __all__ = [
     "RESERVED_FIELDS",
@@ -346,6 +346,6 @@ def prepare_table(
     **table_options: Any,
 ) -> PrepareReport:
     """:func:`read_table` (``table_options`` are its keyword arguments) through the pipeline."""
-    from data_manifests.prepare import prepare
+    from awal.data.prepare import prepare
 
     return prepare(read_table(path, **table_options), Path(out_dir), options, corpus="table")

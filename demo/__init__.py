@@ -1,1 +1,1 @@
-"""The public Gradio demo. Filled by the demo issue."""
+"""The public Gradio demo (``awal.demo``, ``awal demo``)."""

@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from awal.demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript
 from awal.errors import InputError
-from demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript
 
 __all__ = ["build_app", "main"]
 

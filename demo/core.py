@@ -1,5 +1,5 @@
 """What the demo does, without Gradio: transcribe a file, transcribe a live microphone through
-the streaming engine, synthesize, and the round trip. The Gradio app (:mod:`demo.app`) is a thin
+the streaming engine, synthesize, and the round trip. The Gradio app (:mod:`awal.demo.app`) is a thin
 layer over :class:`Demo`; the tests drive both.
 
 Every user mistake (no audio, an empty or silent recording, a file that is not audio, text with
@@ -24,10 +24,10 @@ import numpy as np
 from awal.errors import InputError
 
 if TYPE_CHECKING:
-    from asr.streaming.engine import StreamingEngine
-    from asr.streaming.session import Event, StreamSession
-    from asr.transcribe import Segment, Transcriber
-    from tts.synthesize import Speech, Voice
+    from awal.asr.streaming.engine import StreamingEngine
+    from awal.asr.streaming.session import Event, StreamSession
+    from awal.asr.transcribe import Segment, Transcriber
+    from awal.tts.synthesize import Speech, Voice
 
 __all__ = [
     "LANGUAGES",
@@ -171,7 +171,7 @@ class Demo:
         engine = self.engine()
         with self._lock:
             if self._transcriber is None:
-                from asr.transcribe import Transcriber
+                from awal.asr.transcribe import Transcriber
 
                 self._transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
             return self._transcriber
@@ -179,7 +179,7 @@ class Demo:
     def engine(self) -> StreamingEngine:
         with self._lock:
             if self._engine is None:
-                from asr.streaming.engine import StreamingEngine
+                from awal.asr.streaming.engine import StreamingEngine
 
                 self._engine = StreamingEngine(self.config.asr_model, cpu_threads=self.config.threads)
             return self._engine
@@ -204,7 +204,7 @@ class Demo:
 
     def transcribe_samples(self, samples: np.ndarray, language: str = "auto", script: str | None = None
                            ) -> TranscriptView:  # fmt: skip
-        from asr.transcribe import TranscribeOptions
+        from awal.asr.transcribe import TranscribeOptions
 
         _check_samples(samples, 16000)
         self._check_language(language)
@@ -246,7 +246,7 @@ class Demo:
                   script: str | None = None) -> LiveTranscript:  # fmt: skip
         """Feed one microphone chunk; the transcript so far (finished utterances and the
         current one's interim words), decoded by the same engine the service uses."""
-        from asr.streaming.session import StreamOptions
+        from awal.asr.streaming.session import StreamOptions
 
         live = live if live is not None else LiveTranscript()
         if chunk is None:
@@ -287,7 +287,7 @@ class Demo:
     def _collect(self, live: LiveTranscript, events: dict[StreamSession, list[Event]]) -> None:
         """Sort a decoding pass's events into each session's mailbox (a pass decodes every
         visitor's stream), then apply this one's."""
-        from asr.streaming.session import Result
+        from awal.asr.streaming.session import Result
 
         with self._lock:
             for session, evs in events.items():
@@ -308,12 +308,12 @@ class Demo:
     def voice_for(self, voice: str | None, language: str) -> str:
         """The voice to use: the visitor's choice, else the demo's ``tts_voice`` where it speaks
         the language, else the language's default."""
-        from tts.synthesize import default_voice
+        from awal.tts.synthesize import default_voice
 
         if voice and voice != "default":
             return voice
         if self.config.tts_voice:
-            from tts.export import read_voice_info
+            from awal.tts.export import read_voice_info
 
             if language in read_voice_info(self.config.tts_voice)["languages"]:
                 return self.config.tts_voice
@@ -321,7 +321,7 @@ class Demo:
 
     def _voice(self, voice: str | None, language: str) -> Voice:
         """The loaded voice (each is loaded once and shared: its ONNX sessions, its front-end)."""
-        from tts.synthesize import load_voice
+        from awal.tts.synthesize import load_voice
 
         name = self.voice_for(voice, language)
         with self._lock:
@@ -330,7 +330,7 @@ class Demo:
             return self._voices[name]
 
     def synthesize(self, text: str | None, language: str, voice: str | None = None) -> Speech:
-        from tts.synthesize import synthesize
+        from awal.tts.synthesize import synthesize
 
         if not text or not text.strip():
             raise InputError("Type some text to speak first.")

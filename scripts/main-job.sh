@@ -78,7 +78,7 @@ kab|espeak|kab-welcome|Azul fell-awen, amek tellam?
 PROMPTS
 .venv/bin/python - "$tmp/spoken.txt" <<'PY'
 import sys
-from asr.transcribe import TranscribeOptions, Transcriber
+from awal.asr.transcribe import TranscribeOptions, Transcriber
 from awal.audio import load_audio
 from awal.scoring import score_utterance
 from awal.text.scripts import dominant_script

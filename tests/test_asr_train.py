@@ -1,9 +1,9 @@
-"""The ASR recipe's training (``asr.train``): batches, the Lightning module, the NeMo entry point.
+"""The ASR recipe's training (``awal.asr.train``): batches, the Lightning module, the NeMo entry point.
 
 Real components throughout: espeak-ng speech (``prepare_synthetic``), NeMo's Lhotse data loader
 and experiment manager, Lightning's trainer, a tiny Whisper of the real architecture (the smoke
 config) trained for real, CTranslate2's converter and faster-whisper for the exported model.
-Training runs in subprocesses through the recipe's own command line (``python -m asr.train.train``).
+Training runs in subprocesses through the recipe's own command line (``python -m awal.asr.train.train``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ ZGH = [
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny synthetic corpus per language: train / dev / test manifests with espeak-ng audio."""
-    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
+    from awal.data.synthetic import SyntheticOptions, prepare_synthetic
 
     root = tmp_path_factory.mktemp("asr-corpus")
     out: dict[str, Path] = {}
@@ -79,7 +79,7 @@ def _train_cmd(corpus: dict[str, Path], exp: Path, *overrides: str, config: str 
     train = ",".join(str(corpus[lang] / "train.jsonl") for lang in ("ary", "zgh"))
     dev = ",".join(str(corpus[lang] / "dev.jsonl") for lang in ("ary", "zgh"))
     return [
-        sys.executable, "-m", "asr.train.train", f"--config-path={CONF}", f"--config-name={config}",
+        sys.executable, "-m", "awal.asr.train.train", f"--config-path={CONF}", f"--config-name={config}",
         f"model.train_ds.manifest_filepath=[{train}]", f"model.validation_ds.manifest_filepath=[{dev}]",
         f"exp_manager.exp_dir={exp}", *overrides,
     ]  # fmt: skip
@@ -111,13 +111,13 @@ def smoke_run(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
 def tokenizer():
     from transformers import WhisperTokenizerFast
 
-    from asr.train.module import base_checkpoint
+    from awal.asr.train.module import base_checkpoint
 
     return WhisperTokenizerFast.from_pretrained(base_checkpoint())
 
 
 def test_token_plan_prompt_labels_and_training_script(tokenizer) -> None:
-    from asr.train.data import TokenPlan, collate
+    from awal.asr.train.data import TokenPlan, collate
 
     plan = TokenPlan.from_config({"ary": {"whisper_token": "ar"}, "zgh": {"script": "Latn"}})
     assert plan.whisper_tokens == {"ary": "ar", "zgh": "sn"}  # zgh's token from the registry
@@ -151,7 +151,7 @@ def test_token_plan_prompt_labels_and_training_script(tokenizer) -> None:
 
 
 def test_token_plan_timestamps_and_refusals(tokenizer) -> None:
-    from asr.train.data import TokenPlan
+    from awal.asr.train.data import TokenPlan
 
     plan = TokenPlan.from_config({"ary": {}}, timestamps=True)
     ids, n_prompt = plan.sequence(tokenizer, "السلام", "ary", 1.234)
@@ -167,8 +167,8 @@ def test_token_plan_timestamps_and_refusals(tokenizer) -> None:
 
 
 def test_token_report_of_a_manifest(corpus: dict[str, Path], tokenizer) -> None:
-    from asr.train.data import TokenPlan
-    from asr.train.tokens import token_report
+    from awal.asr.train.data import TokenPlan
+    from awal.asr.train.tokens import token_report
 
     plan = TokenPlan.from_config({"ary": {}, "zgh": {"script": "Latn"}})
     report = token_report([corpus["ary"] / "train.jsonl", corpus["zgh"] / "train.jsonl"], plan, tokenizer)
@@ -191,8 +191,8 @@ def _module_cfg(tmp_path: Path, **extra):
 def test_encoder_cache_gives_the_same_loss_and_is_reused(tmp_path: Path, corpus: dict[str, Path], tokenizer) -> None:
     import torch
 
-    from asr.train.data import WhisperBatches, make_dataloader
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.train.data import WhisperBatches, make_dataloader
+    from awal.asr.train.module import WhisperFineTuner
 
     plain = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, spec_augment={"enabled": False}))
     cached = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path / "cache"),
@@ -223,9 +223,9 @@ def test_short_encoder_contexts_train_apart_and_cache_under_their_own_keys(
     input; a batch with both lengths is decoded in groups, and gives the loss of its parts."""
     import torch
 
-    from asr.features import context_frames
-    from asr.train.data import EncoderContext, WhisperBatches, make_dataloader
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.features import context_frames
+    from awal.asr.train.data import EncoderContext, WhisperBatches, make_dataloader
+    from awal.asr.train.module import WhisperFineTuner
 
     context = {"bucket_s": 2.0, "share": 0.5}
     cached = WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path / "cache"),
@@ -273,8 +273,8 @@ def test_trainable_top_encoder_layers_cache_their_input_and_learn(
     layer norm and the decoder get gradients; the loss is the uncached model's."""
     import torch
 
-    from asr.train.data import WhisperBatches, make_dataloader
-    from asr.train.module import WhisperFineTuner, whisper_encode, whisper_encode_top
+    from awal.asr.train.data import WhisperBatches, make_dataloader
+    from awal.asr.train.module import WhisperFineTuner, whisper_encode, whisper_encode_top
 
     options = {"freeze_encoder": True, "encoder_trainable_layers": 1, "encoder_lr_scale": 0.5,
                "spec_augment": {"enabled": False}, "encoder_context": {"bucket_s": 2.0, "share": 0.5}}  # fmt: skip
@@ -330,7 +330,7 @@ def test_a_loaded_model_trains_in_training_mode(tmp_path: Path) -> None:
     import torch
     from whisper_tiny import build_tiny_whisper
 
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.train.module import WhisperFineTuner
 
     tiny = build_tiny_whisper(tmp_path / "tiny")
     augment = {"enabled": True, "mask_time_prob": 0.5, "mask_time_length": 10, "mask_feature_prob": 0.0}
@@ -355,8 +355,8 @@ def test_frozen_token_embeddings_keep_their_values_while_the_rest_learns(tmp_pat
     import torch
     from whisper_tiny import build_tiny_whisper
 
-    from asr.train.data import WhisperBatches, make_dataloader
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.train.data import WhisperBatches, make_dataloader
+    from awal.asr.train.module import WhisperFineTuner
 
     tiny = build_tiny_whisper(tmp_path / "tiny")
     module = WhisperFineTuner(_module_cfg(tmp_path, init_from=str(tiny), freeze_token_embeddings=True,
@@ -381,7 +381,7 @@ def test_frozen_token_embeddings_keep_their_values_while_the_rest_learns(tmp_pat
 
 
 def test_config_refuses_cache_with_spec_augment_and_unknown_architecture_keys(tmp_path: Path) -> None:
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.train.module import WhisperFineTuner
 
     with pytest.raises(InputError, match="cannot be combined"):
         WhisperFineTuner(_module_cfg(tmp_path, freeze_encoder=True, encoder_cache=str(tmp_path)))
@@ -423,9 +423,9 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
 ) -> None:
     from faster_whisper import WhisperModel
 
-    from asr.evaluate import evaluate_asr
-    from asr.export import export_asr, read_awal_json
-    from asr.train.card import eval_results, write_card
+    from awal.asr.evaluate import evaluate_asr
+    from awal.asr.export import export_asr, read_awal_json
+    from awal.asr.train.card import eval_results, write_card
     from awal.audio import load_audio
 
     out = export_asr(smoke_run / "hf", tmp_path / "model")
@@ -455,7 +455,7 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
     assert json.loads((out / "awal.json").read_text(encoding="utf-8"))["metrics"]["zgh"]["cer"] == report["cer"]
     assert (out / "curves.png").is_file()
 
-    from asr.train.card import bundle
+    from awal.asr.train.card import bundle
 
     dest = tmp_path / "bundled"
     assert bundle(out, dest) and (dest / "model.bin").is_file()  # nothing bundled yet: copied
@@ -465,7 +465,7 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
 def test_bundling_compares_models_as_they_are_served(tmp_path: Path) -> None:
     """A short-context model counts its ``<lang>_short`` rows (what serving encodes), packed rows
     never count, and a model without short contexts counts its plain rows."""
-    from asr.train.card import bundle, mean_cer
+    from awal.asr.train.card import bundle, mean_cer
 
     def model(name: str, metrics: dict, context: dict | None = None) -> Path:
         folder = tmp_path / name
@@ -570,7 +570,7 @@ def test_any_checkpoint_becomes_the_same_hf_folder_as_training_writes(smoke_run:
     import torch
     from safetensors.torch import load_file
 
-    from asr.train.checkpoint import checkpoint_to_hf
+    from awal.asr.train.checkpoint import checkpoint_to_hf
 
     info = json.loads((smoke_run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
     out = checkpoint_to_hf(info["checkpoint"], tmp_path / "hf")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.model import DEFAULT_MODEL, SHIPPED_DIR, resolve_model
+from awal.asr.model import DEFAULT_MODEL, SHIPPED_DIR, resolve_model
 
 pytestmark = pytest.mark.skipif(
     any(importlib.util.find_spec(pkg) is None for pkg in ("faster_whisper", "ctranslate2")),
@@ -37,7 +37,7 @@ def test_resolves_to_the_shipped_folder_with_its_card() -> None:
 
 
 def test_awal_json_records_tokens_scripts_and_metrics() -> None:
-    from asr.export import read_awal_json
+    from awal.asr.export import read_awal_json
 
     info = read_awal_json(resolve_model(DEFAULT_MODEL))
     assert not info.from_registry and info.quantization == "int8"
@@ -50,7 +50,7 @@ def test_awal_json_records_tokens_scripts_and_metrics() -> None:
 
 
 def test_transcribes_the_heldout_samples(tmp_path: Path) -> None:
-    from asr.evaluate import evaluate_asr
+    from awal.asr.evaluate import evaluate_asr
 
     details = tmp_path / "details.jsonl"
     report = evaluate_asr(DEFAULT_MODEL, SAMPLES, details=details, progress=False)

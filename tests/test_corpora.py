@@ -21,13 +21,13 @@ import pytest
 import soundfile as sf
 
 from awal.audio import write_audio
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.common_voice import prepare_common_voice, read_common_voice
+from awal.data.dvoice import prepare_dvoice, read_dvoice
+from awal.data.kaldi import prepare_kaldi, read_kaldi
+from awal.data.table import canonical_split, prepare_table, read_table, safe_id
 from awal.errors import InputError
 from awal.manifest import read_manifest
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.common_voice import prepare_common_voice, read_common_voice
-from data_manifests.dvoice import prepare_dvoice, read_dvoice
-from data_manifests.kaldi import prepare_kaldi, read_kaldi
-from data_manifests.table import canonical_split, prepare_table, read_table, safe_id
 
 CV_HEADER = (
     "client_id path sentence_id sentence sentence_domain up_votes down_votes age gender accents variant locale segment"

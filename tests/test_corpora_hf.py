@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from awal.data.base import PROBLEM
+from awal.data.hf_audio import PRESETS, prepare_hf_audio, read_hf_audio
 from awal.errors import InputError
-from data_manifests.base import PROBLEM
-from data_manifests.hf_audio import PRESETS, prepare_hf_audio, read_hf_audio
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -291,7 +291,7 @@ def test_datasets_library_agrees(tmp_path: Path) -> None:
 
 
 def test_hf_end_to_end(doda_root: Path, casablanca_root: Path, tmp_path: Path) -> None:
-    from data_manifests.base import PrepareOptions
+    from awal.data.base import PrepareOptions
 
     opts = PrepareOptions(lang="ary", jobs=1)
     report = prepare_hf_audio(doda_root, tmp_path / "doda", opts, preset="doda-audio")
@@ -317,7 +317,7 @@ def test_hf_end_to_end(doda_root: Path, casablanca_root: Path, tmp_path: Path) -
 
 
 def test_split_from_parquet_names() -> None:
-    from data_manifests.hf_audio import _parquet_split
+    from awal.data.hf_audio import _parquet_split
 
     names = {
         "data/train-00000-of-00001.parquet": "train",  # the Hub's data/ folder

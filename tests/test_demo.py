@@ -1,4 +1,4 @@
-"""The Gradio demo: what it does (demo.core, with the bundled models), its named API endpoints
+"""The Gradio demo: what it does (awal.demo.core, with the bundled models), its named API endpoints
 through ``gradio_client`` against ``awal demo`` started for real, and the page in a real headless
 Chromium (Debian's chromium + chromedriver, installed by scripts/setup.sh), with a screenshot of
 each tab saved as a test artifact (``$AWAL_TEST_ARTIFACTS``, default ``build/test-artifacts``)."""
@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from awal.audio import load_audio, write_audio
+from awal.demo.core import Demo, LiveTranscript, srt
 from awal.errors import InputError
-from demo.core import Demo, LiveTranscript, srt
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "audio"
@@ -106,7 +106,7 @@ def test_synthesis_and_the_round_trip(demo: Demo) -> None:
 
 
 def test_a_voice_given_with_tts_voice_is_the_default_where_it_speaks() -> None:
-    from demo.core import DemoConfig
+    from awal.demo.core import DemoConfig
 
     voice = str(ROOT / "tts" / "bundled" / "awal-voice")
     demo = Demo(DemoConfig(tts_voice=voice))

@@ -1,8 +1,9 @@
-"""``asr.export`` (Hugging Face Whisper -> CTranslate2 + awal.json) and ``asr.evaluate`` (WER/CER on a manifest).
+"""``awal.asr.export`` (Hugging Face Whisper -> CTranslate2 + awal.json) and ``awal.asr.evaluate``
+(WER/CER on a manifest).
 
 Real components throughout: a tiny randomly initialized Whisper of the real architecture
 (``whisper_tiny.build_tiny_whisper``), Whisper base converted to Hugging Face by
-``asr.train.ct2_to_hf``, CTranslate2's converter, faster-whisper, espeak-ng speech.
+``awal.asr.train.ct2_to_hf``, CTranslate2's converter, faster-whisper, espeak-ng speech.
 
 Skipped when the ``serve``/``train`` packages or espeak-ng are missing.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.model import BUNDLED_MODELS, WHISPER_BASE, load_whisper, resolve_model
+from awal.asr.model import BUNDLED_MODELS, WHISPER_BASE, load_whisper, resolve_model
 from awal.errors import InputError
 from awal.languages import languages
 
@@ -54,7 +55,7 @@ def arabic_share(text: str) -> float:
 
 
 def transcribe(model_dir: Path, audio: np.ndarray, lang: str, compute_type: str = "int8"):
-    from asr.export import whisper_token_for
+    from awal.asr.export import whisper_token_for
 
     model = load_whisper(model_dir, compute_type=compute_type, cpu_threads=2)
     segments, info = model.transcribe(
@@ -84,15 +85,15 @@ def tiny(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_hf(tmp_path_factory) -> Path:
-    """Whisper base as a Hugging Face checkpoint (asr.train.ct2_to_hf), converted once for the module."""
-    from asr.train.ct2_to_hf import convert_ct2_to_hf
+    """Whisper base as a Hugging Face checkpoint (awal.asr.train.ct2_to_hf), converted once for the module."""
+    from awal.asr.train.ct2_to_hf import convert_ct2_to_hf
 
     return convert_ct2_to_hf(resolve_model(WHISPER_BASE), tmp_path_factory.mktemp("base-hf"))
 
 
 @pytest.fixture(scope="module")
 def base_int8(base_hf, tmp_path_factory) -> Path:
-    from asr.export import export_asr
+    from awal.asr.export import export_asr
 
     return export_asr(base_hf, tmp_path_factory.mktemp("exports") / "base-int8", quantization="int8")
 
@@ -101,7 +102,7 @@ def base_int8(base_hf, tmp_path_factory) -> Path:
 
 
 def test_tiny_export_int8_default_languages(tiny, clip, tmp_path):
-    from asr.export import AWAL_JSON_FORMAT, export_asr, read_awal_json
+    from awal.asr.export import AWAL_JSON_FORMAT, export_asr, read_awal_json
 
     out = export_asr(tiny, tmp_path / "tiny-int8", quantization="int8", metrics={"cer": {"ary": 0.5}})
     names = {p.name for p in out.iterdir()}
@@ -143,7 +144,7 @@ def test_tiny_export_int8_default_languages(tiny, clip, tmp_path):
 
 
 def test_tiny_export_float32_custom_tokens_and_missing_preprocessor(tiny, clip, tmp_path):
-    from asr.export import export_asr, read_awal_json, whisper_token_for
+    from awal.asr.export import export_asr, read_awal_json, whisper_token_for
 
     checkpoint = tmp_path / "no-preprocessor"
     shutil.copytree(tiny, checkpoint)
@@ -174,17 +175,17 @@ def test_tiny_export_float32_custom_tokens_and_missing_preprocessor(tiny, clip, 
 
 
 def test_a_short_encoder_context_trains_on_what_ctranslate2_serves(tiny, clip, tmp_path):
-    """Training's encoder pass (asr.train.module.whisper_encode) and CTranslate2's give the same
+    """Training's encoder pass (awal.asr.train.module.whisper_encode) and CTranslate2's give the same
     output for a short context as for 30 s; a model exported from a short-context training run
     says so in awal.json, and the batch decoder then encodes each window short."""
     import ctranslate2
     import torch
     from faster_whisper import WhisperModel
 
-    from asr.export import export_asr, read_awal_json
-    from asr.features import context_frames, serving_features
-    from asr.streaming.decoder import BatchDecoder, DecodeRequest
-    from asr.train.module import load_whisper_hf, whisper_encode
+    from awal.asr.export import export_asr, read_awal_json
+    from awal.asr.features import context_frames, serving_features
+    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.train.module import load_whisper_hf, whisper_encode
 
     training = {"languages": {"ary": {"whisper_token": "ar", "script": "Arab"}},
                 "config": {"model": {"encoder_context": {"bucket_s": 2.0, "share": 0.5}}}}  # fmt: skip
@@ -219,7 +220,7 @@ def test_a_short_encoder_context_trains_on_what_ctranslate2_serves(tiny, clip, t
 
 
 def test_whisper_base_export_transcribes_arabic(base_int8, clip):
-    from asr.export import read_awal_json
+    from awal.asr.export import read_awal_json
 
     assert read_awal_json(base_int8).whisper_token("ary") == "ar"
     segments, info = transcribe(base_int8, clip, "ary")
@@ -230,7 +231,7 @@ def test_whisper_base_export_transcribes_arabic(base_int8, clip):
 
 def test_whisper_base_float16_export_is_the_published_model(base_hf, tmp_path):
     """base (float16) -> Hugging Face (float32, exact) -> export float16: the published model.bin, byte for byte."""
-    from asr.export import export_asr
+    from awal.asr.export import export_asr
 
     out = export_asr(base_hf, tmp_path / "base-f16", quantization="float16", languages={"ary": "ar"})
     assert filecmp.cmp(out / "model.bin", Path(resolve_model(WHISPER_BASE)) / "model.bin", shallow=False)
@@ -280,7 +281,7 @@ KEYS = {
 
 
 def test_evaluate_whisper_base(darija_manifest, tmp_path):
-    from asr.evaluate import evaluate_asr
+    from awal.asr.evaluate import evaluate_asr
 
     details = tmp_path / "details.jsonl"
     report = evaluate_asr(WHISPER_BASE, darija_manifest, details=details, cpu_threads=2, progress=False)
@@ -326,7 +327,7 @@ def test_evaluate_whisper_base(darija_manifest, tmp_path):
 
 
 def test_evaluate_refuses_before_decoding(darija_manifest, tmp_path):
-    from asr.evaluate import evaluate_asr
+    from awal.asr.evaluate import evaluate_asr
     from awal.manifest import ManifestRecord, write_manifest
 
     no_lang = tmp_path / "nolang.jsonl"
@@ -342,7 +343,7 @@ def test_evaluate_refuses_before_decoding(darija_manifest, tmp_path):
 
 
 def test_hypothesis_goes_into_the_reference_script():
-    from asr.evaluate import _scored_pair
+    from awal.asr.evaluate import _scored_pair
 
     # A Tifinagh reference and a Latin hypothesis are compared in Tifinagh...
     assert _scored_pair("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", "azul fllawn", "zgh", None)[1:] == ("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", "Tfng")
@@ -356,7 +357,7 @@ def test_hypothesis_goes_into_the_reference_script():
 
 
 def test_export_refuses(tiny, tmp_path):
-    from asr.export import ExportError, export_asr
+    from awal.asr.export import ExportError, export_asr
 
     out = tmp_path / "out"
     with pytest.raises(ExportError, match="no such checkpoint"):
@@ -388,7 +389,7 @@ def test_export_refuses(tiny, tmp_path):
 
 
 def test_awal_json_reading(tmp_path):
-    from asr.export import ModelInfoError, read_awal_json, whisper_token_for
+    from awal.asr.export import ModelInfoError, read_awal_json, whisper_token_for
 
     base = resolve_model(WHISPER_BASE)  # no awal.json: the registry's tokens, flagged
     info = read_awal_json(base)

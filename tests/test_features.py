@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asr.features import N_FRAMES, serving_features
+from awal.asr.features import N_FRAMES, serving_features
 from awal.errors import InputError
 
 pytest.importorskip("faster_whisper")

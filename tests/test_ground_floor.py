@@ -45,10 +45,10 @@ def ground_floor_modules() -> list[str]:
 
 
 def test_corpus_preparation_imports_no_heavy_library():
-    # data_manifests stands on awal alone: pyarrow (parquet corpora) and matplotlib (the
+    # awal.data stands on the core alone: pyarrow (parquet corpora) and matplotlib (the
     # stats plot) load only when a preparation needs them.
-    names = sorted(f"data_manifests.{p.stem}" for p in (ROOT / "data_manifests").glob("*.py"))
-    assert "data_manifests.prepare" in names and "data_manifests.synthetic" in names
+    names = sorted(f"awal.data.{p.stem}" for p in (ROOT / "data_manifests").glob("*.py"))
+    assert "awal.data.prepare" in names and "awal.data.synthetic" in names
     loaded = modules_after("".join(f"import {name}\n" for name in names))
     assert not top_level(loaded) & {*HEAVY, "pyarrow", "matplotlib", "lhotse"}
 

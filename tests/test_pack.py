@@ -1,4 +1,4 @@
-"""data_manifests.pack: several short utterances joined into one window, with their texts."""
+"""awal.data.pack: several short utterances joined into one window, with their texts."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ HELDOUT = ROOT / "samples" / "audio" / "heldout.jsonl"
 
 def test_packs_join_audio_and_text_per_language(tmp_path: Path) -> None:
     from awal.audio import load_audio
+    from awal.data.pack import PackOptions, pack_manifest
     from awal.manifest import read_manifest, validate_manifest
-    from data_manifests.pack import PackOptions, pack_manifest
 
     sources = {Path(r.audio_filepath).name: r for r in read_manifest(HELDOUT)}
     target = pack_manifest(HELDOUT, tmp_path / "packed", PackOptions(count=4, items=(2, 2), pause=(0.5, 0.5), seed=3))
@@ -45,17 +45,17 @@ def test_packs_join_audio_and_text_per_language(tmp_path: Path) -> None:
 
 
 def test_bad_options_and_the_command(tmp_path: Path) -> None:
-    from data_manifests.pack import PackOptions, pack_manifest
+    from awal.data.pack import PackOptions, pack_manifest
 
     with pytest.raises(InputError, match="items"):
         PackOptions(items=(1, 3))
     with pytest.raises(InputError, match="too few utterances short enough"):
         pack_manifest(HELDOUT, tmp_path / "x", PackOptions(count=2, max_seconds=3.0))
-    done = subprocess.run([sys.executable, "-m", "data_manifests.pack", str(HELDOUT), "--out", str(tmp_path / "cli"),
+    done = subprocess.run([sys.executable, "-m", "awal.data.pack", str(HELDOUT), "--out", str(tmp_path / "cli"),
                            "--name", "test", "--count", "2", "--items", "2", "3"],
                           capture_output=True, text=True, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "cli" / "test.jsonl").is_file() and len(list((tmp_path / "cli" / "audio").glob("*.wav"))) == 2
-    bad = subprocess.run([sys.executable, "-m", "data_manifests.pack", str(HELDOUT), "--out", str(tmp_path / "b"),
+    bad = subprocess.run([sys.executable, "-m", "awal.data.pack", str(HELDOUT), "--out", str(tmp_path / "b"),
                           "--items", "1", "2"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
     assert bad.returncode == 2 and "items" in bad.stderr

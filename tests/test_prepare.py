@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from awal.data.base import PROBLEM, PrepareOptions, Utterance
+from awal.data.prepare import REASONS, prepare, speaker_disjoint_split
 from awal.manifest import read_manifest
-from data_manifests.base import PROBLEM, PrepareOptions, Utterance
-from data_manifests.prepare import REASONS, prepare, speaker_disjoint_split
 
 RATE = 16000
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from awal.data.base import PrepareOptions, Utterance
+from awal.data.prepare import prepare
 from awal.manifest import read_manifest
-from data_manifests.base import PrepareOptions, Utterance
-from data_manifests.prepare import prepare
 
 nemo_adapters = pytest.importorskip("nemo.collections.common.data.lhotse.nemo_adapters")
 lhotse = pytest.importorskip("lhotse")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_listen_url_accepts_bases_and_full_urls() -> None:
-    from asr.client import listen_url
+    from awal.service.client import listen_url
 
     assert listen_url("ws://h:8000", {"encoding": "linear16", "x": None}) == "ws://h:8000/v1/listen?encoding=linear16"
     assert listen_url("https://h", {"channels": 2}) == "wss://h/v1/listen?channels=2"
@@ -29,7 +29,7 @@ def test_listen_url_accepts_bases_and_full_urls() -> None:
 def test_client_sends_the_files_channels_and_rate(tmp_path) -> None:
     import soundfile as sf
 
-    from asr.client import ListenClient, StreamRequest, read_pcm16
+    from awal.service.client import ListenClient, StreamRequest, read_pcm16
 
     stereo = (np.random.default_rng(0).uniform(-0.5, 0.5, (800, 2))).astype(np.float32)
     sf.write(tmp_path / "call.wav", stereo, 8000, subtype="PCM_16")
@@ -45,7 +45,7 @@ def test_client_sends_the_files_channels_and_rate(tmp_path) -> None:
 
 
 def test_format_message_lines() -> None:
-    from asr.client import format_message
+    from awal.service.client import format_message
 
     result = {"type": "Results", "channel_index": [1, 2], "start": 1.5, "duration": 2.0, "is_final": True,
               "speech_final": True, "language": "ary",
@@ -59,7 +59,7 @@ def test_format_message_lines() -> None:
 
 
 def test_arrival_clock_maps_stream_time_to_arrival_and_stays_bounded() -> None:
-    from asr.server.metrics import ArrivalClock
+    from awal.service.metrics import ArrivalClock
 
     clock = ArrivalClock(keep_s=10.0)
     for i in range(1, 2001):  # 20 ms frames: 40 s of audio, arriving at t = i

@@ -1,11 +1,11 @@
-"""The streaming agreement policy (``asr.streaming.agreement``): pure, no audio."""
+"""The streaming agreement policy (``awal.asr.streaming.agreement``): pure, no audio."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asr.streaming.agreement import Agreement, TimedWord, word_key
+from awal.asr.streaming.agreement import Agreement, TimedWord, word_key
 
 
 def words(*spec: tuple[str, float, float]) -> list[TimedWord]:

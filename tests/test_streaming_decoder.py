@@ -1,4 +1,4 @@
-"""Batched decoding across streams (``asr.streaming.decoder``) against faster-whisper one by one."""
+"""Batched decoding across streams (``awal.asr.streaming.decoder``) against faster-whisper one by one."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ CLIPS = [("ary_000218.wav", "ar"), ("zgh_000452.wav", "sn"), ("ary_000533.wav", 
 
 @pytest.fixture(scope="module")
 def model():
-    from asr.model import WHISPER_BASE, load_whisper
+    from awal.asr.model import WHISPER_BASE, load_whisper
 
     return load_whisper(WHISPER_BASE, cpu_threads=2)
 
 
 def test_a_batch_decodes_as_faster_whisper_does_one_by_one(model) -> None:
-    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
     from awal.audio import load_audio
 
     audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS]
@@ -56,7 +56,7 @@ def test_a_batch_decodes_as_faster_whisper_does_one_by_one(model) -> None:
 
 
 def test_silence_and_long_windows(model) -> None:
-    from asr.streaming.decoder import BatchDecoder, DecodeRequest, compression_ratio
+    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest, compression_ratio
 
     decoder = BatchDecoder(model)
     (hyp,) = decoder.decode([DecodeRequest(np.zeros(16000, dtype=np.float32), "ar")])
@@ -67,7 +67,7 @@ def test_silence_and_long_windows(model) -> None:
 
 
 def test_windows_without_a_language_are_detected_among_their_candidates(model) -> None:
-    from asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
     from awal.audio import load_audio
 
     audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS[:2]]
@@ -91,7 +91,7 @@ def test_windows_without_a_language_are_detected_among_their_candidates(model) -
 
 
 def test_punctuation_joins_its_word_as_faster_whisper_joins_it() -> None:
-    from asr.streaming.decoder import _merge_punctuation
+    from awal.asr.streaming.decoder import _merge_punctuation
 
     def word(text: str, start: float) -> dict:
         return {"word": text, "start": start, "end": start + 0.2, "probability": 0.9}

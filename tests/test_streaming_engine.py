@@ -1,4 +1,4 @@
-"""The streaming engine (``asr.streaming``): real audio pushed in small chunks through a real model.
+"""The streaming engine (``awal.asr.streaming``): real audio pushed in small chunks through a real model.
 
 whisper-base (from its PyPI packages) decodes here; what is asserted is the engine's behaviour:
 partial results before the audio ends, finals at endpoints, nothing on silence or tones, a
@@ -39,7 +39,7 @@ def quiet(seconds: float, seed: int = 0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def engine():
-    from asr.streaming.engine import StreamingEngine
+    from awal.asr.streaming.engine import StreamingEngine
 
     return StreamingEngine("whisper-base", cpu_threads=2)
 
@@ -56,7 +56,7 @@ def stream(engine, session, audio: np.ndarray) -> list[tuple[float, object]]:
 
 
 def test_partials_then_finals_at_each_endpoint(engine) -> None:
-    from asr.streaming.session import Result, SpeechStarted, StreamOptions
+    from awal.asr.streaming.session import Result, SpeechStarted, StreamOptions
 
     audio = np.concatenate([quiet(1.0), clip("ary_000218.wav"), quiet(1.2, 1), clip("ary_000533.wav"), quiet(1.2, 2)])
     session = engine.open(StreamOptions(language="ary", vad_events=True, endpointing_ms=500))
@@ -83,7 +83,7 @@ def test_partials_then_finals_at_each_endpoint(engine) -> None:
 
 
 def test_silence_and_dtmf_tones_emit_nothing(engine) -> None:
-    from asr.streaming.session import StreamOptions
+    from awal.asr.streaming.session import StreamOptions
 
     t = np.arange(int(0.4 * SR)) / SR
     tone = (0.2 * (np.sin(2 * np.pi * 697 * t) + np.sin(2 * np.pi * 1209 * t))).astype(np.float32)  # DTMF "1"
@@ -97,7 +97,7 @@ def test_silence_and_dtmf_tones_emit_nothing(engine) -> None:
 
 
 def test_the_buffer_stays_bounded_on_long_speech(engine) -> None:
-    from asr.streaming.session import Result, StreamOptions
+    from awal.asr.streaming.session import Result, StreamOptions
 
     speech = np.concatenate([clip(p.name) for p in sorted(SAMPLES.glob("ary_*.wav"))] * 3)  # ~27 s, no pauses
     options = StreamOptions(language="ary", max_window_s=8.0, step_s=1.0, interim_results=False)
@@ -113,7 +113,7 @@ def test_the_buffer_stays_bounded_on_long_speech(engine) -> None:
 
 
 def test_finalize_flushes_without_closing_and_close_loses_nothing(engine) -> None:
-    from asr.streaming.session import Result, StreamOptions
+    from awal.asr.streaming.session import Result, StreamOptions
 
     session = engine.open(StreamOptions(language="ary", endpointing_ms=2000))
     speech = np.concatenate([quiet(0.5), clip("ary_000218.wav")])
@@ -132,7 +132,7 @@ def test_finalize_flushes_without_closing_and_close_loses_nothing(engine) -> Non
 def test_what_arrives_while_a_final_pass_runs_gets_its_own_final(engine) -> None:
     """An endpoint's final pass is in flight (a busy server) while the caller says more, ending
     with a close: the words after the pass's window are not lost."""
-    from asr.streaming.session import Result, StreamOptions
+    from awal.asr.streaming.session import Result, StreamOptions
 
     session = engine.open(StreamOptions(language="ary", endpointing_ms=300, interim_results=False))
     first = np.concatenate([quiet(0.3), clip("ary_000218.wav"), quiet(0.6, 1)])
@@ -155,7 +155,7 @@ def test_what_arrives_while_a_final_pass_runs_gets_its_own_final(engine) -> None
 
 
 def test_sessions_are_decoded_together(engine) -> None:
-    from asr.streaming.session import StreamOptions
+    from awal.asr.streaming.session import StreamOptions
 
     a = engine.open(StreamOptions(language="ary"))
     b = engine.open(StreamOptions(language="zgh", script="latn"))
@@ -183,7 +183,7 @@ def test_sessions_are_decoded_together(engine) -> None:
 
 
 def test_options_are_checked(engine) -> None:
-    from asr.streaming.session import StreamOptions
+    from awal.asr.streaming.session import StreamOptions
 
     with pytest.raises(InputError, match="endpointing"):
         StreamOptions(endpointing_ms=5)
@@ -192,9 +192,9 @@ def test_options_are_checked(engine) -> None:
 
 
 def test_auto_language_is_detected_per_utterance(engine) -> None:
-    from asr.streaming.agreement import TimedWord
-    from asr.streaming.decoder import Hypothesis
-    from asr.streaming.session import Result, SessionLanguage, StreamOptions, StreamSession
+    from awal.asr.streaming.agreement import TimedWord
+    from awal.asr.streaming.decoder import Hypothesis
+    from awal.asr.streaming.session import Result, SessionLanguage, StreamOptions, StreamSession
     from awal.text.translit import converter
 
     to_tifinagh = converter("zgh", "Tfng")
@@ -239,8 +239,8 @@ def test_a_pause_is_decoded_at_once_so_the_endpoint_needs_no_pass() -> None:
     they are (nearly) the words a final pass gives: the window only lacks trailing silence."""
     from dataclasses import replace
 
-    from asr.streaming.engine import StreamingEngine
-    from asr.streaming.session import Result, StreamOptions
+    from awal.asr.streaming.engine import StreamingEngine
+    from awal.asr.streaming.session import Result, StreamOptions
     from awal.scoring import score
 
     engine = StreamingEngine(cpu_threads=2)  # the bundled model

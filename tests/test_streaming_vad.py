@@ -1,4 +1,4 @@
-"""Streaming Silero VAD (``asr.streaming.vad``) against faster-whisper's whole-file run."""
+"""Streaming Silero VAD (``awal.asr.streaming.vad``) against faster-whisper's whole-file run."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _speech_with_silence() -> np.ndarray:
 def test_streaming_probabilities_equal_the_whole_file_run() -> None:
     from faster_whisper.vad import SileroVADModel
 
-    from asr.streaming.vad import FRAME, StreamingVad, vad_model_path
+    from awal.asr.streaming.vad import FRAME, StreamingVad, vad_model_path
 
     audio = _speech_with_silence()
     audio = audio[: len(audio) // FRAME * FRAME]
@@ -46,7 +46,7 @@ def test_streaming_probabilities_equal_the_whole_file_run() -> None:
 
 
 def test_gate_finds_both_utterances_and_their_silences() -> None:
-    from asr.streaming.vad import SpeechGate, StreamingVad
+    from awal.asr.streaming.vad import SpeechGate, StreamingVad
 
     audio = _speech_with_silence()
     speech_s = (len(audio) - 3 * 32000) / 2 / 16000

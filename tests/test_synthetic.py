@@ -18,16 +18,7 @@ import pytest
 import soundfile as sf
 
 from awal.audio import mulaw_decode
-from awal.errors import InputError
-from awal.text.scripts import token_script
-from awal.text.voicing import (
-    darija_espeak_input,
-    espeak_input,
-    spoken_text,
-    tamazight_espeak_input,
-    word_phonemes,
-)
-from data_manifests.synthetic import (
+from awal.data.synthetic import (
     EspeakNotFoundError,
     SyntheticOptions,
     Voice,
@@ -43,6 +34,15 @@ from data_manifests.synthetic import (
     synthesize_corpus,
     white_noise,
     with_noise,
+)
+from awal.errors import InputError
+from awal.text.scripts import token_script
+from awal.text.voicing import (
+    darija_espeak_input,
+    espeak_input,
+    spoken_text,
+    tamazight_espeak_input,
+    word_phonemes,
 )
 
 # Tests that run espeak-ng skip only when it is absent (scripts/setup.sh installs it).
@@ -320,7 +320,7 @@ def test_heldout_sentences_only_in_test(corpora):
 
 @needs_espeak
 def test_a_bigger_corpus_made_later_excludes_the_first_ones_test_and_dev(corpora, tmp_path, run_awal):
-    from data_manifests.synthetic import excluded_sentences
+    from awal.data.synthetic import excluded_sentences
 
     first = corpora["ary"]
     summary = json.loads((first / "synthetic.json").read_text(encoding="utf-8"))

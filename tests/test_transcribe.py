@@ -1,4 +1,4 @@
-"""Batch transcription (``asr.transcribe``, ``awal transcribe``).
+"""Batch transcription (``awal.asr.transcribe``, ``awal transcribe``).
 
 The pipeline is tested with a tiny randomly initialized Whisper exported to CTranslate2 (its text
 is garbage: the tests assert on what the pipeline does with it) and with the bundled model where
@@ -33,7 +33,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sys.path.insert(0, str(Path(__file__).parent))
     from whisper_tiny import build_tiny_whisper
 
-    from asr.export import export_asr
+    from awal.asr.export import export_asr
 
     root = tmp_path_factory.mktemp("tiny-asr")
     return export_asr(build_tiny_whisper(root / "hf"), root / "ct2", languages={"ary": "ar", "zgh": "sn"})
@@ -53,7 +53,7 @@ def audio_dir(tmp_path: Path) -> Path:
 
 
 def test_find_inputs_folders_manifests_and_missing_paths(audio_dir: Path) -> None:
-    from asr.transcribe import find_inputs
+    from awal.asr.transcribe import find_inputs
 
     found = [item.path for item in find_inputs([audio_dir])]
     assert found == [str(audio_dir / "a.wav"), str(audio_dir / "day1" / "b.wav"),
@@ -66,7 +66,7 @@ def test_find_inputs_folders_manifests_and_missing_paths(audio_dir: Path) -> Non
 
 
 def test_options_are_checked() -> None:
-    from asr.transcribe import TranscribeOptions
+    from awal.asr.transcribe import TranscribeOptions
 
     with pytest.raises(InputError):
         TranscribeOptions(language="xx")
@@ -77,7 +77,7 @@ def test_options_are_checked() -> None:
 
 
 def test_a_corrupt_file_is_reported_and_the_rest_go_on(audio_dir: Path, tiny_model: Path) -> None:
-    from asr.transcribe import TranscribeOptions, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, transcribe_files
 
     results = list(transcribe_files([audio_dir], tiny_model, TranscribeOptions(language="ary", vad=False)))
     assert [Path(r.path).name for r in results] == ["a.wav", "b.wav", "broken.wav", "c.wav"]
@@ -121,7 +121,7 @@ def test_jsonl_and_vtt_and_word_timestamps(tiny_model: Path, tmp_path: Path, run
 
 
 def test_transcribe_generator_on_samples(tiny_model: Path) -> None:
-    from asr.transcribe import Segment, TranscribeOptions, Transcriber, transcribe
+    from awal.asr.transcribe import Segment, TranscribeOptions, Transcriber, transcribe
 
     engine = Transcriber(tiny_model)
     audio = np.zeros(16000 * 2, dtype=np.float32)
@@ -135,7 +135,7 @@ def test_transcribe_generator_on_samples(tiny_model: Path) -> None:
 @pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
                     reason="the bundled model is not in this checkout")  # fmt: skip
 def test_bundled_model_scripts_and_language_detection() -> None:
-    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
 
     engine = Transcriber()  # the default model
     clip = [str(SAMPLES / "zgh_000452.wav")]
@@ -156,7 +156,7 @@ def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
     --context``, docs/models.md; a handful of clips is too few to compare them.)"""
     import soundfile as sf
 
-    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
     from awal.manifest import read_manifest
     from awal.scoring import score
 
@@ -188,7 +188,7 @@ def test_short_inputs_decoded_together_match_one_by_one(tmp_path: Path) -> None:
 
 
 def test_speech_windows_group_spans_and_map_times_back() -> None:
-    from asr.windows import SpeechWindow, speech_windows
+    from awal.asr.windows import SpeechWindow, speech_windows
 
     sr = 100  # 100 samples a second keeps the numbers readable
     spans = [(100, 400), (1000, 1500), (1600, 1700), (3000, 6500)]  # 3 s, 5 s, 1 s, 35 s of speech
@@ -224,7 +224,7 @@ def test_a_long_recording_is_decoded_in_speech_windows(tmp_path: Path) -> None:
     faster-whisper's own sequential transcribe of the whole file."""
     import soundfile as sf
 
-    from asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
     from awal.audio import load_audio
     from awal.manifest import read_manifest
     from awal.scoring import score

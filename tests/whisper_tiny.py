@@ -44,8 +44,8 @@ def build_tiny_whisper(out_dir: str | os.PathLike[str], *, seed: int = 0) -> Pat
     """Write a tiny random Whisper (model, tokenizer, feature extractor) to ``out_dir``.
 
     The same ``seed`` gives the same weights. Returns ``Path(out_dir)``. The model is what the
-    recipe's smoke config trains (``asr.train.module.load_whisper_hf`` with no ``init_from``).
+    recipe's smoke config trains (``awal.asr.train.module.load_whisper_hf`` with no ``init_from``).
     """
-    from asr.train.module import write_random_whisper
+    from awal.asr.train.module import write_random_whisper
 
     return write_random_whisper(out_dir, TINY_DIMS, seed)

@@ -1,2 +1,2 @@
-"""Speech synthesis: the Darija/Tamazight front-end, the ONNX runtime, streaming synthesis
-and the speech endpoint. Filled by the TTS issue."""
+"""Speech synthesis (``awal.tts``): the Darija/Tamazight front-end, the voices (espeak-ng, ONNX
+neural), streaming synthesis, export, evaluation and the voice recipe's code."""

@@ -1,6 +1,6 @@
 """The espeak-ng voice: the always-available baseline backend, through the same front-end.
 
-A sentence goes through :func:`tts.frontend.encode` (the ``tts`` profile, the canonical script,
+A sentence goes through :func:`awal.tts.frontend.encode` (the ``tts`` profile, the canonical script,
 unknown characters reported) like any voice's input, then through :mod:`awal.text.voicing` (what
 espeak-ng's Arabic voice reads for Darija, Tamazight and Kabyle; the synthetic corpus speaks
 through the same rules) to espeak-ng (:mod:`awal.espeak`). espeak-ng writes 22,050 Hz.
@@ -15,7 +15,7 @@ import numpy as np
 from awal.espeak import ESPEAK_RATE, darija_letters, find_espeak, speak
 from awal.languages import get_language
 from awal.text.voicing import ESPEAK_VOICE, darija_espeak_input, tamazight_espeak_input
-from tts.frontend import encode
+from awal.tts.frontend import encode
 
 __all__ = ["EspeakVoice"]
 

@@ -5,7 +5,7 @@
 
 Each manifest line's sentence (``text_raw`` when there is one, else ``text``) is spoken by the
 voice at 16 kHz, the audio is transcribed by an ASR model (default: the bundled
-``whisper-base-awal``) and scored against the manifest's ``text`` by :func:`asr.evaluate.evaluate_asr`
+``whisper-base-awal``) and scored against the manifest's ``text`` by :func:`awal.asr.evaluate.evaluate_asr`
 (profile ``scoring``; its per-utterance errors go to ``details``). A sentence the voice cannot say
 is counted in ``synthesis_errors`` with its reason and the evaluation goes on. The report adds the
 voice, its backend, and its synthesis real-time factor on this machine.
@@ -28,13 +28,13 @@ __all__ = ["round_trip"]
 def round_trip(voice: str | os.PathLike[str], manifest: str | os.PathLike[str], *, asr_model: str | None = None,
                lang: str | None = None, details: str | os.PathLike[str] | None = None, progress: bool = True,
                ) -> dict[str, Any]:  # fmt: skip
-    """The round-trip report of ``voice`` (a name or folder, :func:`tts.synthesize.load_voice`) on ``manifest``."""
+    """The round-trip report of ``voice`` (a name or folder, :func:`awal.tts.synthesize.load_voice`) on ``manifest``."""
     from tqdm import tqdm
 
-    from asr.evaluate import evaluate_asr
-    from asr.model import DEFAULT_MODEL
+    from awal.asr.evaluate import evaluate_asr
+    from awal.asr.model import DEFAULT_MODEL
     from awal.audio import write_audio
-    from tts.synthesize import SpeechOptions, load_voice, synthesize
+    from awal.tts.synthesize import SpeechOptions, load_voice, synthesize
 
     rows = [json.loads(line) for line in Path(manifest).read_text(encoding="utf-8").splitlines() if line.strip()]
     if not rows:
@@ -79,7 +79,7 @@ def round_trip(voice: str | os.PathLike[str], manifest: str | os.PathLike[str], 
 
 def _short_contexts(model: str) -> bool:
     """Whether the ASR model was trained with short encoder contexts (then it is scored as served)."""
-    from asr.model import resolve_model
+    from awal.asr.model import resolve_model
 
     info = Path(resolve_model(model)) / "awal.json"
     return info.is_file() and bool(json.loads(info.read_text(encoding="utf-8")).get("encoder_context"))

@@ -21,7 +21,7 @@ Weights are stored as float16 and computed in float32 (:func:`store_half`: half 
 ``tokens`` are the acoustic model's inputs in id order (NeMo's tokenizer: space, the front-end's
 symbols, padding, OOV), so the runtime maps the front-end's symbols by name, never by a shifted
 number. ``--vocoder universal`` exports the universal HiFi-GAN as it is (no fine-tuning);
-``--vocoder .../vocoder.pt`` the recipe's fast vocoder (:mod:`tts.train.fast_vocoder`).
+``--vocoder .../vocoder.pt`` the recipe's fast vocoder (:mod:`awal.tts.train.fast_vocoder`).
 """
 
 from __future__ import annotations
@@ -59,16 +59,16 @@ def _vocoder_generator(source: str) -> Any:
     if source == "universal":
         from nemo.collections.tts.modules.hifigan_modules import Generator
 
-        from tts.train.hifigan import V1, universal_generator_state
+        from awal.tts.train.hifigan import V1, universal_generator_state
 
         generator = Generator(**V1)
         generator.load_state_dict(universal_generator_state())
         return generator
     path = Path(source)
-    if path.suffix == ".pt":  # the recipe's fast vocoder (tts.train.fast_vocoder)
+    if path.suffix == ".pt":  # the recipe's fast vocoder (awal.tts.train.fast_vocoder)
         if not path.is_file():
             raise InputError(f"--vocoder {source}: no such file")
-        from tts.train.fast_vocoder import load_generator
+        from awal.tts.train.fast_vocoder import load_generator
 
         return load_generator(path)
     if path.suffix != ".nemo":

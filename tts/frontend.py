@@ -1,6 +1,6 @@
 """The TTS front-end: text in any script people write a language in -> the symbols a voice reads.
 
-    from tts.frontend import encode, split_sentences
+    from awal.tts.frontend import encode, split_sentences
 
     for sentence in split_sentences("بغيت نمشي l'hôpital ghda. عندي 25 درهم!"):
         result = encode(sentence, "ary")

@@ -1,15 +1,15 @@
 """The neural voice: FastPitch + HiFi-GAN exported to ONNX, run with onnxruntime (no torch, no NeMo).
 
-    from tts.neural import NeuralVoice
+    from awal.tts.neural import NeuralVoice
 
     voice = NeuralVoice("tts/bundled/awal-voice")
     samples, said = voice.speak("ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ", "zgh")          # one sentence, float32 at 22,050 Hz
     for chunk in voice.speak_chunks(sentence, "ary"):          # the same audio, in pieces: the
         play(chunk)                                             # first leaves after ~0.3 s of mel
 
-A sentence goes through the front-end (:func:`tts.frontend.encode`: unknown characters are
+A sentence goes through the front-end (:func:`awal.tts.frontend.encode`: unknown characters are
 reported), its symbols become the acoustic model's token ids by name (``tokens`` in the voice's
-``awal.json``, :mod:`tts.export`), FastPitch predicts the whole mel at once (it is cheap), and the
+``awal.json``, :mod:`awal.tts.export`), FastPitch predicts the whole mel at once (it is cheap), and the
 vocoder turns the mel into audio piece by piece: :attr:`NeuralVoice.first_frames` frames first,
 then :attr:`NeuralVoice.chunk_frames` at a time, each with :data:`CONTEXT_FRAMES` frames of mel on
 either side so that the pieces join without seams (HiFi-GAN's receptive field is a few frames).
@@ -34,7 +34,7 @@ CONTEXT_FRAMES = 12
 
 @dataclass
 class NeuralVoice:
-    """A voice folder (:mod:`tts.export`) behind the :class:`tts.synthesize.Voice` interface.
+    """A voice folder (:mod:`awal.tts.export`) behind the :class:`awal.tts.synthesize.Voice` interface.
 
     Attributes:
         folder: the voice folder (``awal.json``, ``fastpitch-<lang>.onnx``, ``hifigan.onnx``).
@@ -53,7 +53,7 @@ class NeuralVoice:
     _sessions: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from tts.export import read_voice_info
+        from awal.tts.export import read_voice_info
 
         self.folder = Path(self.folder)
         self.info = read_voice_info(self.folder)
@@ -88,7 +88,7 @@ class NeuralVoice:
 
     def mel(self, sentence: str, lang: str, speed: float = 1.0) -> tuple[np.ndarray, str]:
         """(the mel [80, frames] FastPitch predicts for ``sentence``, the spoken text)."""
-        from tts.frontend import encode
+        from awal.tts.frontend import encode
 
         entry = self._language(lang)
         encoded = encode(sentence, lang)

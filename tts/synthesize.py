@@ -1,18 +1,18 @@
 """Text -> speech: ``synthesize()`` for a whole text, ``stream()`` sentence by sentence.
 
-    from tts.synthesize import SpeechOptions, stream, synthesize
+    from awal.tts.synthesize import SpeechOptions, stream, synthesize
 
     speech = synthesize("السلام عليكم، كيداير؟", "ary")                   # the default voice
     for chunk in stream(long_text, "zgh", options=SpeechOptions(rate=8000)):
         send(encode_audio(chunk.samples, "mulaw"))                        # first audio early
 
-A text is cut into sentences (:func:`tts.frontend.split_sentences`); each goes through the
+A text is cut into sentences (:func:`awal.tts.frontend.split_sentences`); each goes through the
 front-end and the voice, then is resampled to the asked rate. :func:`stream` yields each
 sentence's audio as soon as it is made, so the first audio leaves before the text is done.
 
-Voices (:func:`load_voice`): ``"espeak"`` (:class:`tts.espeak.EspeakVoice`, the baseline, always
-available), a neural voice folder (:class:`tts.neural.NeuralVoice`: FastPitch + HiFi-GAN in ONNX,
-:mod:`tts.export`), ``"awal-voice"`` for the bundled neural voice. The default voice of a language is
+Voices (:func:`load_voice`): ``"espeak"`` (:class:`awal.tts.espeak.EspeakVoice`, the baseline, always
+available), a neural voice folder (:class:`awal.tts.neural.NeuralVoice`: FastPitch + HiFi-GAN in ONNX,
+:mod:`awal.tts.export`), ``"awal-voice"`` for the bundled neural voice. The default voice of a language is
 the backend that measures better in the round trip (:data:`DEFAULT_BACKEND`, docs/tts.md). A
 voice that can vocode a sentence in pieces (``speak_chunks``) is streamed piece by piece, so the
 first audio leaves after a fraction of the first sentence.
@@ -120,9 +120,9 @@ def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voic
 
     Raises:
         InputError: an unknown voice (the message lists the known ones), or a folder that is not a
-            voice (:func:`tts.export.read_voice_info`).
+            voice (:func:`awal.tts.export.read_voice_info`).
     """
-    from tts.espeak import EspeakVoice
+    from awal.tts.espeak import EspeakVoice
 
     if voice in (None, "", "default"):
         voice = default_voice(lang)
@@ -132,7 +132,7 @@ def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voic
         voice = BUNDLED_VOICE
     path = Path(str(voice))
     if path.is_dir():
-        from tts.neural import NeuralVoice
+        from awal.tts.neural import NeuralVoice
 
         return NeuralVoice(path)
     raise InputError(f"unknown voice {str(voice)!r}; voices: {', '.join(voices())}, or a voice folder")
@@ -148,7 +148,7 @@ def default_voice(lang: str | None) -> str:
     family = get_language(lang).family
     if DEFAULT_BACKEND.get(family) != "neural":
         return "espeak"
-    from tts.export import read_voice_info
+    from awal.tts.export import read_voice_info
 
     return BUNDLED_VOICE.name if family in read_voice_info(BUNDLED_VOICE)["languages"] else "espeak"
 
@@ -164,7 +164,7 @@ def stream(text: str, lang: str, voice: str | Path | Voice | None = None, option
             before any audio of the offending sentence.
     """
     from awal.audio import resample
-    from tts.frontend import split_sentences, symbol_set
+    from awal.tts.frontend import split_sentences, symbol_set
 
     options = options or SpeechOptions()
     symbol_set(lang)  # a language without a front-end fails before anything else

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from asr.streaming.agreement import TimedWord
+from awal.asr.streaming.agreement import TimedWord
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -69,7 +69,7 @@ class BatchDecoder:
 
     def __init__(self, model: WhisperModel, max_new_tokens: int = 128, context_bucket_s: float | None = None) -> None:
         """``context_bucket_s``: encode each window with a short context of this granularity
-        (:func:`asr.features.context_frames`), for a model trained so (its ``awal.json``
+        (:func:`awal.asr.features.context_frames`), for a model trained so (its ``awal.json``
         ``encoder_context``); None: 30 s, as faster-whisper does."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -94,7 +94,7 @@ class BatchDecoder:
     def _features(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
         """(the encoder's input, its content frames): faster-whisper's features, zero-padded to
         30 s, or to the window's short context."""
-        from asr.features import context_frames, encoder_input
+        from awal.asr.features import context_frames, encoder_input
 
         width = context_frames(len(audio), self.context_bucket_s)
         return encoder_input(self.model.feature_extractor(np.asarray(audio, dtype=np.float32)), width)

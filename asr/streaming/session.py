@@ -36,9 +36,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from asr.streaming.agreement import Agreement, TimedWord, word_key
-from asr.streaming.decoder import DecodeRequest, Hypothesis
-from asr.streaming.vad import SpeechGate, StreamingVad
+from awal.asr.streaming.agreement import Agreement, TimedWord, word_key
+from awal.asr.streaming.decoder import DecodeRequest, Hypothesis
+from awal.asr.streaming.vad import SpeechGate, StreamingVad
 from awal.errors import InputError
 
 __all__ = ["Result", "SessionLanguage", "SpeechStarted", "StreamOptions", "StreamSession", "UtteranceEnd"]

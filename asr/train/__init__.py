@@ -1,5 +1,5 @@
 """Whisper fine-tuning: the pieces the ASR recipe drives (needs the ``train`` extra).
 
-* :mod:`asr.train.ct2_to_hf`: a CTranslate2 Whisper (``model.bin``) back to a Hugging Face
+* :mod:`awal.asr.train.ct2_to_hf`: a CTranslate2 Whisper (``model.bin``) back to a Hugging Face
   ``WhisperForConditionalGeneration``, the starting point of fine-tuning.
 """

@@ -1,7 +1,7 @@
 """Stage 5 of the ASR recipe: the model card, and the metrics recorded in ``awal.json``.
 
-    python -m asr.train.card --model EXP/model --eval EXP/eval --data DATA --run RUN_DIR --command "..."
-    python -m asr.train.card --summary EXP/eval/model-ary.json --label "model ary"    # one line
+    python -m awal.asr.train.card --model EXP/model --eval EXP/eval --data DATA --run RUN_DIR --command "..."
+    python -m awal.asr.train.card --summary EXP/eval/model-ary.json --label "model ary"    # one line
 
 ``--eval`` holds stage 4's ``<name>-<lang>.json`` (``awal eval asr`` output) for ``name`` in
 ``model`` (the exported model) and ``whisper-base`` (the untouched base on the same held-out set).
@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["eval_results", "write_card"]
+from awal.training.card import bundle_when_better, pct
+
+__all__ = ["bundle", "eval_results", "mean_cer", "write_card"]
 
 _LICENSES = {
     "ary": "Darija Open Dataset (DODa) sentences, CC BY-NC 4.0: the model is a derivative of non-commercial "
@@ -29,15 +31,11 @@ _LICENSES = {
 }
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
 def summary_line(result: Mapping[str, Any]) -> str:
     """``WER 12.3%  CER 4.5%  (105 utterances, RTF 0.21)``."""
     rtf = result.get("rtf")
     speed = f", RTF {rtf:.2f}" if isinstance(rtf, (int, float)) else ""
-    wer, cer = _pct(result.get("wer")), _pct(result.get("cer"))
+    wer, cer = pct(result.get("wer")), pct(result.get("cer"))
     return f"WER {wer}  CER {cer}  ({result.get('utterances')} utterances{speed})"
 
 
@@ -98,7 +96,7 @@ def _metric_rows(keys: Sequence[str], ours: Mapping[str, Mapping[str, Any]],
         for name, results in (("whisper-base-awal (this model)", ours), ("whisper-base, untouched", base)):
             r = results.get(key)
             if r:
-                rows.append(f"| {key} | {name} | {_pct(r.get('wer'))} | {_pct(r.get('cer'))} | {r.get('utterances')} |")
+                rows.append(f"| {key} | {name} | {pct(r.get('wer'))} | {pct(r.get('cer'))} | {r.get('utterances')} |")
     return rows
 
 
@@ -188,7 +186,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         lines += [
             "",
             "Other conditions: `<lang>_packed`, several sentences in one window (2-4 held-out sentences "
-            "joined by pauses, `python -m data_manifests.pack`; a model that stops after the first "
+            "joined by pauses, `python -m awal.data.pack`; a model that stops after the first "
             "sentence fails these); `<lang>_short`, the same test set with short encoder contexts "
             "(`awal eval asr --context short`: what the streaming engine and batched transcription "
             "give a model trained with `encoder_context`):",
@@ -210,7 +208,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             "",
             f"- config `{cfg.get('name', '?')}`: {training.get('global_step')} steps of "
             f"{cfg.get('model', {}).get('train_ds', {}).get('batch_size', '?')} utterances, "
-            f"best checkpoint at step {best.get('step')} (validation CER {_pct(best.get('val_cer'))} at the "
+            f"best checkpoint at step {best.get('step')} (validation CER {pct(best.get('val_cer'))} at the "
             "last validation up to that step, greedy, in the training scripts)",
             f"- throughput of the last run: {training.get('train_utts_per_s') or 0:.2f} utterances/s{where}",
             "- training curves: `curves.png` beside this card",
@@ -266,30 +264,13 @@ def mean_cer(model: Path) -> float | None:
     return sum(cers) / len(cers) if cers else None
 
 
-def bundle(model: Path, dest: Path, score: Callable[[Path], float | None] = mean_cer, what: str = "mean CER",
-           stages: str = "4 and 5") -> bool:  # fmt: skip
-    """Copy ``model`` to ``dest`` when its ``score`` (lower is better; the ASR model's mean CER, a
-    voice's mean round-trip CER) is lower than ``dest``'s (or ``dest`` has none)."""
-    import shutil
-
-    new, old = score(model), score(dest)
-    if new is None:
-        raise SystemExit(f"{model}: no metrics in awal.json (run stages {stages} first)")
-    if old is not None and new >= old:
-        print(f"kept {dest}: its {what} {_pct(old)} is not worse than {_pct(new)}")
-        return False
-    tmp = dest.with_name(dest.name + ".new")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(model, tmp)
-    if dest.exists():
-        shutil.rmtree(dest)
-    tmp.rename(dest)
-    print(f"bundled {model} -> {dest}: {what} {_pct(new)}" + (f" (was {_pct(old)})" if old is not None else ""))
-    return True
+def bundle(model: Path, dest: Path) -> bool:
+    """Copy ``model`` to ``dest`` when its mean held-out CER as served is lower than ``dest``'s."""
+    return bundle_when_better(model, dest, mean_cer, "mean CER", "4 and 5")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m asr.train.card", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.asr.train.card", description=__doc__.split("\n\n")[0])
     parser.add_argument("--summary", help="print one line for this `awal eval asr` JSON and stop")
     parser.add_argument("--label", default="")
     parser.add_argument("--model", help="the exported model folder")

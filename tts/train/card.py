@@ -1,8 +1,8 @@
 """Stages 7 and 8 of the TTS recipe: the voice's model card and metrics, and bundling.
 
-    python -m tts.train.card --voice exp/bundled_cpu/voice --eval exp/bundled_cpu/eval \\
+    python -m awal.tts.train.card --voice exp/bundled_cpu/voice --eval exp/bundled_cpu/eval \\
         --exp exp/bundled_cpu --data data --command "recipes/tts/fastpitch_hifigan/run.sh --conf bundled_cpu"
-    python -m tts.train.card --bundle tts/bundled/awal-voice --voice exp/bundled_cpu/voice
+    python -m awal.tts.train.card --bundle tts/bundled/awal-voice --voice exp/bundled_cpu/voice
 
 The card states the data (one synthetic espeak-ng speaker), the training (steps, throughput), the
 round-trip CER of the voice and of the espeak-ng backend on the same held-out sentences with the
@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from asr.train.card import _pct
-from asr.train.card import bundle as bundle_when_better
+from awal.training.card import bundle_when_better, pct
 
 __all__ = ["bundle", "main", "mean_round_trip", "write_card"]
 
@@ -50,8 +49,8 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
                             "espeak_wer": espeak_wer, "utterances": ours["utterances"],
                             "synthesis_rtf": ours["synthesis_rtf"], "asr_model": ours["asr_model"],
                             "test_set": f"voice-{lang}/test.jsonl (held-out sentences)"}  # fmt: skip
-        rows.append(f"| {lang} | {ours['utterances']} | {_pct(ours['cer'])} | {_pct(espeak_cer)} "
-                    f"| {_pct(ours['wer'])} | {_pct(espeak_wer)} |")  # fmt: skip
+        rows.append(f"| {lang} | {ours['utterances']} | {pct(ours['cer'])} | {pct(espeak_cer)} "
+                    f"| {pct(ours['wer'])} | {pct(espeak_wer)} |")  # fmt: skip
     info["metrics"] = {"round_trip": round_trip} if round_trip else info.get("metrics")
     (voice / "awal.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
@@ -82,7 +81,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         train_rows.append(f"| fast vocoder ({fast['parameters'] / 1e6:.2f} M, windows of {fast['window_frames']} "
                           f"frames) | {fast['step']} | {'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
         made_by = ("a fast vocoder: a HiFi-GAN generator of V3's shape trained on this voice's FastPitch mels "
-                   "with spectral losses (`tts.train.fast_vocoder`)")
+                   "with spectral losses (`awal.tts.train.fast_vocoder`)")
         curves = Path(source).parent / "curves.png"
         if curves.is_file():
             shutil.copyfile(curves, voice / "curves-vocoder.png")
@@ -97,7 +96,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         f"# {info.get('name', voice.name)}: a Darija and Tamazight voice (FastPitch + HiFi-GAN, ONNX)",
         "",
         "Made by the awal recipe `recipes/tts/fastpitch_hifigan` with NVIDIA NeMo (FastPitch with the learned "
-        f"aligner; vocoder: {made_by}) and exported to ONNX: the runtime (`tts.neural`) needs onnxruntime only.",
+        f"aligner; vocoder: {made_by}) and exported to ONNX: the runtime (`awal.tts.neural`) needs onnxruntime only.",
         "",
         f"Command: `{command}`",
         "",
@@ -106,7 +105,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         "One synthetic speaker: espeak-ng's Arabic voice (`ar+m3`, pitch 50, 150 words/min), speaking real "
         "text: Darija sentences of the Darija Open Dataset (DODa, CC BY-NC 4.0) and Tamazight sentences of "
         "Common Voice (CC0), through awal's voicing rules (`awal.text.voicing`). Symbols: graphemes of one "
-        "canonical script per language (`tts.frontend`).",
+        "canonical script per language (`awal.tts.frontend`).",
         "",
         "| language | split | utterances | duration |",
         "|---|---|---|---|",
@@ -156,7 +155,7 @@ def bundle(voice: Path, dest: Path) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tts.train.card", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.tts.train.card", description=__doc__.split("\n\n")[0])
     parser.add_argument("--voice", required=True, type=Path, help="the exported voice folder")
     parser.add_argument("--eval", type=Path, help="stage 6's folder of round-trip reports")
     parser.add_argument("--exp", type=Path, help="the experiment folder (training summaries and curves)")

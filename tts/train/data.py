@@ -1,8 +1,8 @@
 """Speech manifests -> what the TTS recipe trains on (stage 0 of recipes/tts/fastpitch_hifigan).
 
-    python -m tts.train.data data/synthetic-zgh/train.jsonl --lang zgh --out data/tts-zgh/train.jsonl
+    python -m awal.tts.train.data data/synthetic-zgh/train.jsonl --lang zgh --out data/tts-zgh/train.jsonl
 
-Each utterance's text goes through the voice's front-end (:func:`tts.frontend.encode`), so that
+Each utterance's text goes through the voice's front-end (:func:`awal.tts.frontend.encode`), so that
 training reads exactly the symbols the runtime will give the model: the manifest's ``text`` (and
 NeMo's ``normalized_text``) is the symbol string. The audio is trimmed of leading and trailing
 silence (keeping :data:`KEEP_SILENCE` s) and written at the voice's rate (22,050 Hz, the HiFi-GAN
@@ -25,7 +25,7 @@ import numpy as np
 from awal.audio import load_audio, write_audio
 from awal.errors import InputError
 from awal.manifest import resolve_audio_path
-from tts.frontend import encode
+from awal.tts.frontend import encode
 
 __all__ = ["SAMPLE_RATE", "TtsDataReport", "prepare_tts_manifest", "trim_silence"]
 
@@ -97,7 +97,7 @@ def prepare_tts_manifest(source: str | Path, lang: str, out: str | Path, rate: i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tts.train.data", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.tts.train.data", description=__doc__.split("\n\n")[0])
     parser.add_argument("manifest", help="a speech manifest (awal prepare ...)")
     parser.add_argument("--lang", required=True, help="the voice's language (ary, zgh, kab)")
     parser.add_argument("--out", required=True, help="the TTS manifest to write")

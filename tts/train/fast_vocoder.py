@@ -1,7 +1,7 @@
 """Stage 4 of the TTS recipe with ``--vocoder fast``: a small HiFi-GAN generator trained on the
 voice's own FastPitch mels, for synthesis that keeps up on one CPU thread.
 
-    python -m tts.train.fast_vocoder --train data/mels-ary/train.jsonl data/mels-zgh/train.jsonl \\
+    python -m awal.tts.train.fast_vocoder --train data/mels-ary/train.jsonl data/mels-zgh/train.jsonl \\
         --dev data/mels-ary/dev.jsonl data/mels-zgh/dev.jsonl --out exp/fast-vocoder [--steps 12000]
 
 The universal HiFi-GAN V1 (14 M parameters) makes the voice intelligible but costs 0.3 s of
@@ -170,7 +170,7 @@ def train(train_manifests: Sequence[str | Path], dev_manifests: Sequence[str | P
     from nemo.collections.tts.modules.hifigan_modules import Generator
     from tqdm import tqdm
 
-    from asr.train.train import plot_curves
+    from awal.training.trainer import plot_curves
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,16 @@
 """The TTS recipe's FastPitch training entry point (NeMo conventions: Hydra config, Lightning, exp_manager).
 
-    python -m tts.train.fastpitch --config-path=$PWD/recipes/tts/fastpitch_hifigan/conf/fastpitch \\
+    python -m awal.tts.train.fastpitch --config-path=$PWD/recipes/tts/fastpitch_hifigan/conf/fastpitch \\
         --config-name=smoke lang=zgh train_dataset=... validation_datasets=... sup_data_path=... \\
         exp_manager.exp_dir=exp
 
 The config is NeMo's FastPitch config (``model``: NeMo's ``FastPitchModel`` with the learned
 aligner; ``trainer``; ``exp_manager``: the log folder, TensorBoard, checkpoints, resume) plus:
 
-- ``lang``: the voice's language. Its symbol set (:func:`tts.frontend.symbol_set`) becomes the
+- ``lang``: the voice's language. Its symbol set (:func:`awal.tts.frontend.symbol_set`) becomes the
   tokenizer's characters (:func:`resolve`), so training and the runtime share one inventory.
 - ``pitch_mean`` / ``pitch_std``: null reads them from ``<sup_data_path>/pitch_stats.json``
-  (stage 1, :mod:`tts.train.supdata`).
+  (stage 1, :mod:`awal.tts.train.supdata`).
 - ``init_from``: a FastPitch ``.nemo`` or Lightning ``.ckpt`` to fine-tune from.
 
 At the end the model is saved as ``<log_dir>/<name>.nemo`` (what stage 3 reads for mels and what
@@ -45,7 +45,7 @@ def resolve(cfg: Any) -> Any:
     from omegaconf import open_dict
 
     from awal.errors import InputError
-    from tts.frontend import symbol_set
+    from awal.tts.frontend import symbol_set
 
     symbols = symbol_set(str(cfg.lang))
     with open_dict(cfg):
@@ -56,7 +56,7 @@ def resolve(cfg: Any) -> Any:
         if cfg.get("pitch_mean") is None or cfg.get("pitch_std") is None:
             path = Path(str(cfg.sup_data_path)) / PITCH_STATS
             if not path.is_file():
-                raise InputError(f"{path}: no pitch statistics; run stage 1 (python -m tts.train.supdata)")
+                raise InputError(f"{path}: no pitch statistics; run stage 1 (python -m awal.tts.train.supdata)")
             stats = json.loads(path.read_text(encoding="utf-8"))
             cfg.pitch_mean, cfg.pitch_std = float(stats["pitch_mean"]), float(stats["pitch_std"])
     return cfg
@@ -91,7 +91,7 @@ def train(cfg: Any) -> Path:
     """Train FastPitch with ``cfg``; returns the ``.nemo`` file written at the end."""
     from nemo.collections.tts.models import FastPitchModel
 
-    from asr.train.train import nemo_trainer
+    from awal.training.trainer import nemo_trainer
 
     cfg = resolve(cfg)
     trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)),

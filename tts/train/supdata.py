@@ -1,6 +1,6 @@
 """Stage 1 of the TTS recipe: supplementary data for FastPitch, computed once and cached.
 
-    python -m tts.train.supdata --config-path=$PWD/conf/fastpitch --config-name=smoke lang=zgh \\
+    python -m awal.tts.train.supdata --config-path=$PWD/conf/fastpitch --config-name=smoke lang=zgh \\
         train_dataset=... validation_datasets=... sup_data_path=...
 
 Reads the same config as training and goes once through NeMo's ``TTSDataset`` over the training
@@ -31,8 +31,8 @@ def compute_pitch_stats(cfg: Any) -> dict[str, float]:
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
-    from tts.frontend import symbol_set
-    from tts.train.fastpitch import PITCH_STATS
+    from awal.tts.frontend import symbol_set
+    from awal.tts.train.fastpitch import PITCH_STATS
 
     with open_dict(cfg):
         cfg.model.text_tokenizer.chars = "".join(symbol_set(str(cfg.lang)).symbols[2:])

@@ -9,7 +9,7 @@
 #                 round-2 corpora (*-more: more text and new voices, never a dev or test sentence)
 #   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
 #                 that every training text fits the decoder and reports tokens per utterance per language
-#   2  train      python -m asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
+#   2  train      python -m awal.asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
 #                 base_cpu trains three rounds: conf/base_cpu.yaml, then conf/base_cpu_round2.yaml from it,
 #                 then conf/base_cpu_round3.yaml from round 2
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
@@ -88,8 +88,8 @@ if want 0; then
         sources=("$data/synthetic-$lang/train.jsonl")
         [[ -f $data/synthetic-$lang-more/train.jsonl ]] && sources+=("$data/synthetic-$lang-more/train.jsonl")
         count=$([[ $lang == ary ]] && echo 600 || echo 400)
-        "$py" -m data_manifests.pack "${sources[@]}" --out "$data/packed-$lang" --count "$count"
-        "$py" -m data_manifests.pack "$data/synthetic-$lang/test.jsonl" --out "$data/packed-$lang" --name test \
+        "$py" -m awal.data.pack "${sources[@]}" --out "$data/packed-$lang" --count "$count"
+        "$py" -m awal.data.pack "$data/synthetic-$lang/test.jsonl" --out "$data/packed-$lang" --name test \
             --count 30 --seed 1
     done
 fi
@@ -99,7 +99,7 @@ dev_manifests="[$data/synthetic-ary/dev.jsonl,$data/synthetic-zgh/dev.jsonl]"
 
 if want 1; then
     log 1 "tokenizer: Whisper's byte-level BPE, kept; token counts of the training text"
-    "$py" -m asr.train.tokens --config-path="$here/conf" --config-name="$conf" \
+    "$py" -m awal.asr.train.tokens --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" --out "$exp/tokens.json"
 fi
 
@@ -107,7 +107,7 @@ fi
 more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
 more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
 train_round() { # config, weights to start from, extra training manifests (comma-separated)
-    "$py" -m asr.train.train --config-path="$here/conf" --config-name="$1" \
+    "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$1" \
         "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$3]" \
         "model.validation_ds.manifest_filepath=$dev_manifests" \
         "exp_manager.exp_dir=$exp" "model.init_from=$2" "${overrides[@]}"
@@ -119,14 +119,14 @@ if want 2 && [[ $conf == base_gpu ]]; then
     # git: `git show b96196f:asr/bundled/whisper-base-awal/model.bin`, for redoing round 3 as made)
     init=$exp/round2-hf
     if [[ ! -f $init/config.json ]]; then
-        log 2 "train: the bundled model -> $init (asr.train.ct2_to_hf)"
-        "$py" -m asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
+        log 2 "train: the bundled model -> $init (awal.asr.train.ct2_to_hf)"
+        "$py" -m awal.asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
     fi
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
     train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
 elif want 2; then
     log 2 "train: conf/$conf.yaml -> $exp"
-    "$py" -m asr.train.train --config-path="$here/conf" --config-name="$conf" \
+    "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" \
         "model.validation_ds.manifest_filepath=$dev_manifests" \
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
@@ -159,12 +159,12 @@ if want 4; then
         for model in "$exp/model" whisper-base; do
             name=$([[ $model == whisper-base ]] && echo whisper-base || echo model)
             if [[ $name == whisper-base && -s $exp/eval/$name-$lang.json ]]; then  # the base does not change
-                "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
+                "$py" -m awal.asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
                 continue
             fi
             "${awal[@]}" eval asr --model "$model" --manifest "$test_set" \
                 --details "$exp/eval/$name-$lang.jsonl" > "$exp/eval/$name-$lang.json"
-            "$py" -m asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
+            "$py" -m awal.asr.train.card --summary "$exp/eval/$name-$lang.json" --label "$name $lang"
         done
     done
     # a model trained with short encoder contexts: the held-out sets as the streaming engine encodes them
@@ -172,18 +172,18 @@ if want 4; then
         for lang in ary zgh; do
             "${awal[@]}" eval asr --model "$exp/model" --manifest "$data/synthetic-$lang/test.jsonl" --context short \
                 --details "$exp/eval/model-${lang}_short.jsonl" > "$exp/eval/model-${lang}_short.json"
-            "$py" -m asr.train.card --summary "$exp/eval/model-${lang}_short.json" --label "model $lang (short contexts)"
+            "$py" -m awal.asr.train.card --summary "$exp/eval/model-${lang}_short.json" --label "model $lang (short contexts)"
         done
     fi
 fi
 
 if want 5; then
     log 5 "model card: $exp/model/MODEL_CARD.md"
-    "$py" -m asr.train.card --model "$exp/model" --eval "$exp/eval" --data "$data" --run "$run_dir" \
+    "$py" -m awal.asr.train.card --model "$exp/model" --eval "$exp/eval" --data "$data" --run "$run_dir" \
         --command "recipes/asr/whisper/run.sh --conf $conf"
 fi
 
 if want 6 && [[ $conf == base_cpu || $conf == base_gpu ]]; then
     log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its held-out CER is lower"
-    "$py" -m asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model"
+    "$py" -m awal.asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model"
 fi

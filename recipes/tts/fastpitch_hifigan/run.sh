@@ -8,14 +8,14 @@
 #   0  data       awal prepare synthetic: one espeak-ng voice (ar+m3) speaking the real Darija (DODa) and
 #                 Tamazight (Common Voice) text at 22,050 Hz, no noise; held-out sentences for test (the
 #                 same split as the ASR recipe's, so neither model ever trained on them); then
-#                 python -m tts.train.data: the text through the voice's front-end, the audio trimmed
-#   1  supdata    python -m tts.train.supdata: pitch contours cached, pitch statistics
-#   2  fastpitch  python -m tts.train.fastpitch (Hydra config conf/fastpitch/<conf>.yaml, NeMo exp_manager),
+#                 python -m awal.tts.train.data: the text through the voice's front-end, the audio trimmed
+#   1  supdata    python -m awal.tts.train.supdata: pitch contours cached, pitch statistics
+#   2  fastpitch  python -m awal.tts.train.fastpitch (Hydra config conf/fastpitch/<conf>.yaml, NeMo exp_manager),
 #                 one acoustic model per language
-#   3  mels       python -m tts.train.mels: each FastPitch's teacher-forced mels of its training audio
-#   4  hifigan    python -m tts.train.hifigan (conf/hifigan/<conf>.yaml): the universal HiFi-GAN fine-tuned
+#   3  mels       python -m awal.tts.train.mels: each FastPitch's teacher-forced mels of its training audio
+#   4  hifigan    python -m awal.tts.train.hifigan (conf/hifigan/<conf>.yaml): the universal HiFi-GAN fine-tuned
 #                 on the mels of every language (one vocoder for the voice); with --vocoder fast instead
-#                 python -m tts.train.fast_vocoder: a small HiFi-GAN generator (V3's shape, ~15x less
+#                 python -m awal.tts.train.fast_vocoder: a small HiFi-GAN generator (V3's shape, ~15x less
 #                 compute than V1) trained on those mels with spectral losses, for one CPU thread
 #   5  export     awal export tts -> <exp>/voice (fastpitch-<lang>.onnx, hifigan.onnx, awal.json); the
 #                 vocoder is stage 4's unless --vocoder says otherwise (universal: the universal HiFi-GAN as
@@ -28,7 +28,7 @@
 #                 is lower than the bundled one's
 #
 # A real single-speaker corpus: replace stage 0 with `awal prepare ...` (docs/data.md) and
-# `python -m tts.train.data MANIFEST --lang L --out data/voice-L/train.jsonl` (and dev, test), then run
+# `python -m awal.tts.train.data MANIFEST --lang L --out data/voice-L/train.jsonl` (and dev, test), then run
 # stages 1-7 with a GPU config (conf/*/gpu_22050.yaml).
 set -euo pipefail
 
@@ -92,7 +92,7 @@ if want 0; then
         "${awal[@]}" prepare synthetic --lang "$lang" "${split[@]}" "${speaker[@]}" --text "${text[@]}" \
             --out "$data/speech-$lang"
         for part in train dev test; do
-            "$py" -m tts.train.data "$data/speech-$lang/$part.jsonl" --lang "$lang" --out "$data/voice-$lang/$part.jsonl"
+            "$py" -m awal.tts.train.data "$data/speech-$lang/$part.jsonl" --lang "$lang" --out "$data/voice-$lang/$part.jsonl"
         done
     done
 fi
@@ -101,7 +101,7 @@ if want 1; then
     for lang in $langs; do
         log 1 "supdata ($lang): pitch -> $data/voice-$lang/sup"
         # shellcheck disable=SC2046
-        "$py" -m tts.train.supdata --config-path="$here/conf/fastpitch" --config-name="$conf" $(fastpitch_args "$lang")
+        "$py" -m awal.tts.train.supdata --config-path="$here/conf/fastpitch" --config-name="$conf" $(fastpitch_args "$lang")
     done
 fi
 
@@ -109,7 +109,7 @@ if want 2; then
     for lang in $langs; do
         log 2 "fastpitch ($lang): conf/fastpitch/$conf.yaml -> $exp/fastpitch-$lang"
         # shellcheck disable=SC2046
-        "$py" -m tts.train.fastpitch --config-path="$here/conf/fastpitch" --config-name="$conf" \
+        "$py" -m awal.tts.train.fastpitch --config-path="$here/conf/fastpitch" --config-name="$conf" \
             $(fastpitch_args "$lang") name="fastpitch-$lang" "exp_manager.exp_dir=$exp" "${overrides[@]}"
     done
 fi
@@ -126,7 +126,7 @@ if want 3; then
     for lang in $langs; do
         log 3 "mels ($lang): $(fastpitch_nemo "$lang") teacher-forced on its training audio"
         for part in train dev; do
-            "$py" -m tts.train.mels "$(fastpitch_nemo "$lang")" "$data/voice-$lang/$part.jsonl" \
+            "$py" -m awal.tts.train.mels "$(fastpitch_nemo "$lang")" "$data/voice-$lang/$part.jsonl" \
                 --out "$data/mels-$lang/$part.jsonl"
         done
     done
@@ -137,19 +137,19 @@ vocoder_nemo=$exp/hifigan-awal/run/hifigan-awal.nemo  # bundled_cpu and gpu_2205
 [[ -n $vocoder || $conf != bundled_cpu ]] || vocoder=fast  # the bundled voice's vocoder
 vocoder_arg=$vocoder
 [[ -n $vocoder ]] || vocoder=$vocoder_nemo
-case $conf in  # the fast vocoder's training (tts.train.fast_vocoder --help)
+case $conf in  # the fast vocoder's training (awal.tts.train.fast_vocoder --help)
     smoke) fast_args=(--steps 20 --batch 4 --channels 32 --checkpoint-every 10) ;;
     bundled_cpu) fast_args=(--steps 8000 --lr 1e-3 --threads 2) ;;
     *) fast_args=() ;;
 esac
 
 if want 4 && [[ $vocoder == fast ]]; then
-    log 4 "fast vocoder: tts.train.fast_vocoder on the mels of: $langs -> $exp/fast-vocoder"
-    "$py" -m tts.train.fast_vocoder --train "${train_mels[@]}" --dev "${dev_mels[@]}" --out "$exp/fast-vocoder" \
+    log 4 "fast vocoder: awal.tts.train.fast_vocoder on the mels of: $langs -> $exp/fast-vocoder"
+    "$py" -m awal.tts.train.fast_vocoder --train "${train_mels[@]}" --dev "${dev_mels[@]}" --out "$exp/fast-vocoder" \
         "${fast_args[@]}"
 elif want 4; then
     log 4 "hifigan: conf/hifigan/$conf.yaml on the mels of: $langs"
-    "$py" -m tts.train.hifigan --config-path="$here/conf/hifigan" --config-name="$conf" \
+    "$py" -m awal.tts.train.hifigan --config-path="$here/conf/hifigan" --config-name="$conf" \
         "train_dataset=[$(join "${train_mels[@]}")]" "validation_datasets=[$(join "${dev_mels[@]}")]" \
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
 fi
@@ -179,11 +179,11 @@ fi
 
 if want 7; then
     log 7 "model card: $exp/voice/MODEL_CARD.md"
-    "$py" -m tts.train.card --voice "$exp/voice" --eval "$exp/eval" --exp "$exp" --data "$data" \
+    "$py" -m awal.tts.train.card --voice "$exp/voice" --eval "$exp/eval" --exp "$exp" --data "$data" \
         --command "recipes/tts/fastpitch_hifigan/run.sh --conf $conf${vocoder_arg:+ --vocoder $vocoder_arg}"
 fi
 
 if want 8 && [[ $conf == bundled_cpu ]]; then
     log 8 "bundle: $exp/voice -> tts/bundled/awal-voice if its round-trip CER is lower"
-    "$py" -m tts.train.card --bundle "$root/tts/bundled/awal-voice" --voice "$exp/voice"
+    "$py" -m awal.tts.train.card --bundle "$root/tts/bundled/awal-voice" --voice "$exp/voice"
 fi

@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from awal.errors import InputError
-from awal.service import openai_error as _error
+from awal.service.errors import openai_error as _error
 
 __all__ = ["speech_router"]
 
@@ -54,12 +54,12 @@ def _language(value: Any, text: str) -> str:
 def speech_router(authorized: Callable[[Any], bool], voice: str | None = None) -> APIRouter:
     """The route; ``voice``: a neural voice folder served by its name and as the default voice of the
     languages it speaks (``awal serve --tts-voice``); it is loaded now, so a bad folder stops the start."""
-    from tts.synthesize import Voice, default_voice, load_voice, voices
+    from awal.tts.synthesize import Voice, default_voice, load_voice, voices
 
     served: dict[str, Voice] = {}  # voices loaded once, by name (a neural voice's sessions are costly)
     extra: Any = None
     if voice:
-        from tts.neural import NeuralVoice
+        from awal.tts.neural import NeuralVoice
 
         extra = NeuralVoice(voice)
         served[extra.name] = extra
@@ -86,8 +86,8 @@ def speech_router(authorized: Callable[[Any], bool], voice: str | None = None) -
 
     @router.post("/v1/audio/speech", response_model=None)
     async def speech(request: Request) -> Any:
-        from tts.frontend import encode, split_sentences
-        from tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
+        from awal.tts.frontend import encode, split_sentences
+        from awal.tts.synthesize import SpeechOptions, encode_audio, stream, wav_header
 
         if not authorized(request):
             return _error("missing or wrong API key", status=401, code="invalid_api_key")

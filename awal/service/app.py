@@ -25,18 +25,9 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-__all__ = ["create_app", "openai_error", "serve"]
+__all__ = ["create_app", "serve"]
 
 log = logging.getLogger("awal.service")
-
-
-def openai_error(message: str, param: str | None = None, status: int = 400, code: str | None = None) -> Any:
-    """An error response shaped as OpenAI's API shapes them (``{"error": {message, type, param,
-    code}}``), for the OpenAI-compatible endpoints (transcriptions, speech)."""
-    from fastapi.responses import JSONResponse
-
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
 
 
 def create_app(
@@ -52,9 +43,9 @@ def create_app(
     """The FastAPI app: the engine is loaded here; its worker thread runs while the app does."""
     from fastapi import FastAPI
 
-    from asr.server import ServerState, asr_router, parse_keys
-    from asr.server.listen import EngineWorker, ListenLimits
-    from asr.streaming.engine import StreamingEngine
+    from awal.asr.streaming.engine import StreamingEngine
+    from awal.service.listen import EngineWorker, ListenLimits
+    from awal.service.routes import ServerState, asr_router, parse_keys
 
     env = os.environ
     keys = parse_keys([*api_keys, env.get("AWAL_API_KEYS", "")])
@@ -82,9 +73,9 @@ def create_app(
             state.ready = False
             worker.stop()
 
-    from asr.server import authorized, key_from
-    from asr.server.transcriptions import transcriptions_router
-    from asr.transcribe import Transcriber
+    from awal.asr.transcribe import Transcriber
+    from awal.service.routes import authorized, key_from
+    from awal.service.transcriptions import transcriptions_router
 
     def request_authorized(request: Any) -> bool:
         return authorized(state, key_from(request.headers, request.query_params))
@@ -94,7 +85,7 @@ def create_app(
     app.include_router(asr_router(state))
     transcriber = Transcriber.loaded(engine.path, engine.info, engine.model)
     app.include_router(transcriptions_router(transcriber, request_authorized))
-    from tts.server import speech_router
+    from awal.service.speech import speech_router
 
     app.include_router(speech_router(request_authorized, tts_voice or env.get("AWAL_TTS_VOICE") or None))
     return app

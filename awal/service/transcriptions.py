@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from asr.transcribe import TranscribeOptions, Transcriber, Transcript, render
+from awal.asr.transcribe import TranscribeOptions, Transcriber, Transcript, render
 from awal.errors import InputError
-from awal.service import openai_error as _error
+from awal.service.errors import openai_error as _error
 
 __all__ = ["transcriptions_router"]
 

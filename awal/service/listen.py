@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from asr.server.metrics import ArrivalClock, ServiceMetrics
-from asr.streaming.engine import StreamingEngine
-from asr.streaming.session import Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
+from awal.asr.streaming.engine import StreamingEngine
+from awal.asr.streaming.session import Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
 from awal.errors import InputError
+from awal.service.metrics import ArrivalClock, ServiceMetrics
 
 __all__ = ["EngineWorker", "ListenLimits", "ListenParams", "parse_params", "result_message"]
 
@@ -319,7 +319,7 @@ async def serve_listen(
         return None
 
     def measure(session: StreamSession, result: Result) -> None:
-        """Latencies of a result just sent (see asr.server.metrics)."""
+        """Latencies of a result just sent (see awal.service.metrics)."""
         assert metrics is not None
         now = time.monotonic()
         if result.words and new_utterance[session]:

@@ -18,14 +18,14 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse, Response
 
-from asr.server.listen import (
+from awal.service.listen import (
     CLOSE_POLICY,
     CLOSE_TRY_LATER,
     EngineWorker,
     ListenLimits,
     serve_listen,
 )
-from asr.server.metrics import ServiceMetrics
+from awal.service.metrics import ServiceMetrics
 
 __all__ = ["ServerState", "asr_router", "key_from"]
 
