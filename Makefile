@@ -31,9 +31,9 @@ test: setup-full lint
 # root laid out as the wheel installs it (scripts/package-tree.py; mypy's paths mapped back).
 lint: setup-full
 	$(VENV)/ruff check awal asr tts demo data_manifests bench tests scripts
-	scripts/package-tree.py build/package-tree
-	cd build/package-tree && ../../$(VENV)/lint-imports --config ../../pyproject.toml
-	cd build/package-tree && ../../$(VENV)/mypy --config-file ../../pyproject.toml -p awal \
+	$(VENV)/python scripts/package-tree.py build/package-tree
+	cd build/package-tree && ../../$(VENV)/lint-imports ../../pyproject.toml
+	cd build/package-tree && ../../$(VENV)/mypy --config-file ../../pyproject.toml --cache-dir ../../.mypy_cache awal \
 		$(addprefix ../../bench/,text.py prepare.py batch.py streaming.py tts.py) | $(UNTREE)
 
 # mypy's paths inside build/package-tree -> the checkout's folders

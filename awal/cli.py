@@ -261,11 +261,22 @@ def _cmd_export_tts(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_tts(args: argparse.Namespace) -> int:
-    from awal.tts.evaluate import round_trip
+    """The round trip: the voice speaks the manifest (awal.tts), the recognizer hears it (awal.asr)."""
+    import tempfile
 
-    result = round_trip(args.voice, args.manifest, asr_model=args.asr_model, lang=args.lang, details=args.details,
-                        progress=not args.no_progress)  # fmt: skip
-    print(json.dumps(result, ensure_ascii=False))
+    from awal.asr.evaluate import evaluate_asr
+    from awal.asr.folder import read_awal_json
+    from awal.asr.model import DEFAULT_MODEL, resolve_model
+    from awal.tts.evaluate import speak_manifest
+
+    model = args.asr_model or DEFAULT_MODEL
+    # a model trained with short encoder contexts is scored as it is served
+    context = "short" if read_awal_json(resolve_model(model)).context_bucket_s else "full"
+    with tempfile.TemporaryDirectory(prefix="awal-roundtrip-") as tmp:
+        spoken = speak_manifest(args.voice, args.manifest, tmp, lang=args.lang, progress=not args.no_progress)
+        heard = evaluate_asr(model, spoken.manifest, details=args.details, progress=not args.no_progress,
+                             context=context)  # fmt: skip
+    print(json.dumps(spoken.report(heard, str(model)), ensure_ascii=False))
     return 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from awal.demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript
@@ -28,9 +28,8 @@ ABOUT = """
 
 **Recognition**: `whisper-base-awal`, OpenAI's Whisper base (MIT) fine-tuned by awal's recipe on
 **synthetic speech**: espeak-ng voices reading real Darija sentences (the Darija Open Dataset, CC
-BY-NC 4.0) and Tamazight sentences (Common Voice, CC0). On held-out synthetic sentences it makes
-4.5% (Darija) and 8.8% (Tamazight) character errors. It has **never heard a human voice**: on real
-speech, yours included, expect far more errors. Kabyle is not in it.
+BY-NC 4.0) and Tamazight sentences (Common Voice, CC0). {held_out} It has **never heard a human
+voice**: on real speech, yours included, expect far more errors. Kabyle is not in it.
 
 **Synthesis**: espeak-ng (the default voice of every language: it measures best in the round
 trip) and `awal-voice`, a FastPitch + HiFi-GAN voice **trained on one synthetic espeak-ng speaker**
@@ -46,6 +45,27 @@ says how much of it came back. Both models know espeak-ng's voices well, so it f
 
 Source, recipes, model cards and figures: the awal repository (README, docs/demo.md).
 """
+
+
+def held_out(model: str | None) -> str:
+    """What the recognition model measured on its held-out sentences, as it is served, read from its
+    folder's ``awal.json`` (the model card's figures): "On held-out synthetic sentences it makes 4.5%
+    (Darija) and 8.8% (Tamazight) character errors."; empty when the folder records none."""
+    from awal.asr.folder import read_awal_json
+    from awal.asr.model import DEFAULT_MODEL, resolve_model
+    from awal.languages import get_language
+
+    info = read_awal_json(resolve_model(model or DEFAULT_MODEL))
+    metrics = info.metrics or {}
+    parts = []
+    for code in sorted(info.languages):
+        row = metrics.get(f"{code}_short" if info.context_bucket_s else code) or metrics.get(code)
+        if isinstance(row, Mapping) and isinstance(row.get("cer"), (int, float)):
+            parts.append(f"{100 * row['cer']:.1f}% ({get_language(code).name})")
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"On held-out synthetic sentences it makes {listed} character errors."
 
 
 def _guarded(fn: F) -> F:
@@ -158,7 +178,7 @@ def build_app(demo: Demo) -> Any:
             rt_go.click(round_trip, [rt_text, rt_language, rt_voice], [rt_audio, rt_heard, rt_score],
                         api_name="round_trip")  # fmt: skip
         with gr.Tab("About", id="about"):
-            gr.Markdown(ABOUT, elem_id="about")
+            gr.Markdown(ABOUT.format(held_out=held_out(demo.config.asr_model)), elem_id="about")
     app.queue(default_concurrency_limit=2)
     return app
 

@@ -424,7 +424,8 @@ def test_export_of_the_trained_model_loads_in_faster_whisper(
     from faster_whisper import WhisperModel
 
     from awal.asr.evaluate import evaluate_asr
-    from awal.asr.export import export_asr, read_awal_json
+    from awal.asr.export import export_asr
+    from awal.asr.folder import read_awal_json
     from awal.asr.train.card import eval_results, write_card
     from awal.audio import load_audio
 

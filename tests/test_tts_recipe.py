@@ -124,7 +124,7 @@ def test_fast_vocoder_trains_resumes_and_exports_a_voice(recipe: dict[str, Path]
     assert len(losses) == 20 and np.mean(losses[-5:]) < np.mean(losses[:5]), losses
     assert [row["step"] for row in curves["val"]] == [10, 20]
     summary = json.loads((run / "awal_training.json").read_text(encoding="utf-8"))
-    assert summary["step"] == 20 and summary["architecture"]["upsample_initial_channel"] == 32
+    assert summary["global_step"] == 20 and summary["architecture"]["upsample_initial_channel"] == 32
     info = json.loads((exp / "voice" / "awal.json").read_text(encoding="utf-8"))
     assert info["vocoder"]["source"] == str((run / "vocoder.pt").resolve())
     speech = synthesize(TEXTS[("ary", "Arab")], "ary", NeuralVoice(exp / "voice"))
@@ -134,7 +134,7 @@ def test_fast_vocoder_trains_resumes_and_exports_a_voice(recipe: dict[str, Path]
                   "--channels", "32", "--checkpoint-every", "10"])  # fmt: skip
     resumed = json.loads((run / "curves.json").read_text(encoding="utf-8"))
     assert [row["step"] for row in resumed["train"]] == list(range(1, 26))
-    assert json.loads((run / "awal_training.json").read_text(encoding="utf-8"))["step"] == 25
+    assert json.loads((run / "awal_training.json").read_text(encoding="utf-8"))["global_step"] == 25
 
 
 @pytest.mark.parametrize(("lang", "script"), sorted(TEXTS))

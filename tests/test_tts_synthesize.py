@@ -199,3 +199,23 @@ def test_speech_endpoint_streams_sentence_by_sentence_and_refuses_bad_requests(s
         code, err = refused({"model": "awal", "input": "azul", "voice": "awal-voice", "language": "kab"})
         assert code == 400 and err["param"] == "voice" and "does not speak" in err["message"]
     assert refused({"model": "awal", "input": "x" * 5000, "language": "kab"})[1]["param"] == "input"
+
+
+def test_default_voice_is_the_one_its_card_measured_better(tmp_path, monkeypatch) -> None:
+    import awal.tts.synthesize as synthesize_module
+    from awal.tts.folder import read_voice_info, write_metrics
+
+    bundled = synthesize_module.BUNDLED_VOICE
+    assert synthesize_module.default_voice("zgh") == "espeak"  # the bundled card: espeak-ng measures better
+    voice = tmp_path / bundled.name
+    shutil.copytree(bundled, voice)
+    trips = read_voice_info(voice)["metrics"]["round_trip"]
+    trips["zgh"].update(voice_cer=0.05, espeak_cer=0.07)  # the neural voice better for Tamazight only
+    write_metrics(voice, {"round_trip": trips})
+    monkeypatch.setattr(synthesize_module, "BUNDLED_VOICE", voice)
+    assert synthesize_module.default_voice("zgh") == bundled.name
+    assert synthesize_module.default_voice("shi") == bundled.name  # a variety: its family's voice
+    assert synthesize_module.default_voice("ary") == "espeak"
+    assert synthesize_module.default_voice("kab") == "espeak"  # the voice does not speak Kabyle
+    write_metrics(voice, None)
+    assert synthesize_module.default_voice("zgh") == "espeak"  # nothing measured: the baseline

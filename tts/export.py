@@ -7,15 +7,7 @@ writes::
 
     OUT/fastpitch-<lang>.onnx   one acoustic model per language (inputs text, pitch, pace; NeMo's export)
     OUT/hifigan.onnx           the vocoder shared by them (mel [1, 80, frames] -> audio [1, 1, samples])
-    OUT/awal.json              what the runtime needs (below)
-
-``awal.json`` (format 1)::
-
-    {"format": 1, "kind": "tts", "backend": "fastpitch-hifigan-onnx", "name": "awal-voice", "sample_rate": 22050,
-     "hop_length": 256, "n_mels": 80, "vocoder": {"file": "hifigan.onnx", "source": ...},
-     "languages": {"zgh": {"acoustic": "fastpitch-zgh.onnx", "symbol_set": "zgh-tfng-graphemes-1",
-                           "tokens": [" ", ",", ..., "<pad>", "<oov>"], "source": ...}},
-     "metrics": {...} | null, "awal_version": "..."}
+    OUT/awal.json              what the runtime needs (:mod:`awal.tts.folder`)
 
 Weights are stored as float16 and computed in float32 (:func:`store_half`: half the size).
 ``tokens`` are the acoustic model's inputs in id order (NeMo's tokenizer: space, the front-end's
@@ -26,17 +18,14 @@ number. ``--vocoder universal`` exports the universal HiFi-GAN as it is (no fine
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from awal.errors import InputError
+from awal.tts.folder import write_voice_json
 
-__all__ = ["VOICE_FORMAT", "export_tts", "read_voice_info"]
-
-VOICE_FORMAT = 1
-BACKEND = "fastpitch-hifigan-onnx"
+__all__ = ["export_tts"]
 
 
 def _export_fastpitch(nemo: Path, out: Path) -> dict[str, Any]:
@@ -150,33 +139,7 @@ def export_tts(fastpitch: Mapping[str, str | Path], vocoder: str, out_dir: str |
         languages[lang] = {"acoustic": f"fastpitch-{lang}.onnx", **info, "source": str(path.resolve())}
     _export_vocoder(vocoder, out / "hifigan.onnx")
     store_half(out / "hifigan.onnx")
-    from awal import __version__
-
-    data = {
-        "format": VOICE_FORMAT, "kind": "tts", "backend": BACKEND, "name": name or out.name, **shape,
-        "vocoder": {"file": "hifigan.onnx",
-                    "source": vocoder if vocoder == "universal" else str(Path(vocoder).resolve())},
-        "languages": languages, "metrics": dict(metrics) if metrics else None, "awal_version": __version__,
-    }  # fmt: skip
-    (out / "awal.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_voice_json(out, name=name or out.name, shape=shape, vocoder={
+        "file": "hifigan.onnx", "source": vocoder if vocoder == "universal" else str(Path(vocoder).resolve())},
+        languages=languages, metrics=metrics)  # fmt: skip
     return out
-
-
-def read_voice_info(folder: str | Path) -> dict[str, Any]:
-    """The ``awal.json`` of a voice folder, checked.
-
-    Raises:
-        InputError: no such folder, no ``awal.json``, or one this version cannot read.
-    """
-    path = Path(folder) / "awal.json"
-    if not path.is_file():
-        raise InputError(f"{folder}: not a voice folder (no awal.json)")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("kind") != "tts" or data.get("backend") != BACKEND:
-        raise InputError(f"{path}: not a {BACKEND} voice (kind {data.get('kind')!r}, backend {data.get('backend')!r})")
-    if data.get("format") != VOICE_FORMAT:
-        raise InputError(f"{path}: voice format {data.get('format')!r}; this awal reads format {VOICE_FORMAT}")
-    for name in [data["vocoder"]["file"], *(v["acoustic"] for v in data["languages"].values())]:
-        if not (Path(folder) / name).is_file():
-            raise InputError(f"{folder}: {name} is missing")
-    return data

@@ -53,7 +53,7 @@ class NeuralVoice:
     _sessions: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from awal.tts.export import read_voice_info
+        from awal.tts.folder import read_voice_info
 
         self.folder = Path(self.folder)
         self.info = read_voice_info(self.folder)

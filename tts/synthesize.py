@@ -13,7 +13,7 @@ sentence's audio as soon as it is made, so the first audio leaves before the tex
 Voices (:func:`load_voice`): ``"espeak"`` (:class:`awal.tts.espeak.EspeakVoice`, the baseline, always
 available), a neural voice folder (:class:`awal.tts.neural.NeuralVoice`: FastPitch + HiFi-GAN in ONNX,
 :mod:`awal.tts.export`), ``"awal-voice"`` for the bundled neural voice. The default voice of a language is
-the backend that measures better in the round trip (:data:`DEFAULT_BACKEND`, docs/tts.md). A
+the backend that measures better in the round trip (:func:`default_voice`, docs/tts.md). A
 voice that can vocode a sentence in pieces (``speak_chunks``) is streamed piece by piece, so the
 first audio leaves after a fraction of the first sentence.
 
@@ -57,12 +57,6 @@ RATES = (8000, 16000, 22050, 24000)
 SENTENCE_PAUSE = 0.25
 #: The bundled neural voice (``"awal-voice"``), when the checkout has it.
 BUNDLED_VOICE = Path(__file__).resolve().parent / "bundled" / "awal-voice"
-#: The backend a language's default voice uses: the one with the lower round-trip CER (docs/tts.md,
-#: 2026-11-26, the bundled voice with its fast vocoder, transcribed by the bundled ASR model's round
-#: 3: Darija espeak-ng 5.1% against the neural voice's 7.2%; Tamazight espeak-ng 7.4% against
-#: 9.5%; Kabyle: espeak-ng, the only voice that speaks it). The ASR model has heard only espeak-ng's
-#: voices, which favours espeak-ng in this measure.
-DEFAULT_BACKEND = {"ary": "espeak", "zgh": "espeak", "kab": "espeak"}
 
 
 class Voice(Protocol):
@@ -116,11 +110,11 @@ def voices() -> tuple[str, ...]:
 
 def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voice:
     """The voice ``voice``: ``"espeak"``, ``"awal-voice"`` (the bundled neural voice), a neural voice
-    folder, or ``None`` / ``"default"``: the default voice for ``lang`` (:data:`DEFAULT_BACKEND`).
+    folder, or ``None`` / ``"default"``: the default voice for ``lang`` (:func:`default_voice`).
 
     Raises:
         InputError: an unknown voice (the message lists the known ones), or a folder that is not a
-            voice (:func:`awal.tts.export.read_voice_info`).
+            voice (:func:`awal.tts.folder.read_voice_info`).
     """
     from awal.tts.espeak import EspeakVoice
 
@@ -139,18 +133,25 @@ def load_voice(voice: str | Path | None = None, lang: str | None = None) -> Voic
 
 
 def default_voice(lang: str | None) -> str:
-    """The name of ``lang``'s default voice: ``"awal-voice"`` where the neural backend measures
-    better (:data:`DEFAULT_BACKEND`) and the bundled voice speaks it, else ``"espeak"``."""
+    """The name of ``lang``'s default voice: the one that measures better in the round trip.
+
+    The bundled voice's ``awal.json`` records, per language, its round-trip CER and espeak-ng's on
+    the same held-out sentences with the same recognizer (``metrics.round_trip``: ``voice_cer``,
+    ``espeak_cer``; its model card, docs/tts.md). ``"awal-voice"`` where it speaks ``lang``'s family
+    and measured lower than espeak-ng, else ``"espeak"`` (also where nothing was measured).
+    """
     if lang is None or BUNDLED_VOICE.name not in voices():
         return "espeak"
     from awal.languages import get_language
+    from awal.tts.folder import read_voice_info
 
     family = get_language(lang).family
-    if DEFAULT_BACKEND.get(family) != "neural":
-        return "espeak"
-    from awal.tts.export import read_voice_info
-
-    return BUNDLED_VOICE.name if family in read_voice_info(BUNDLED_VOICE)["languages"] else "espeak"
+    info = read_voice_info(BUNDLED_VOICE)
+    trip = ((info.get("metrics") or {}).get("round_trip") or {}).get(family) or {}
+    ours, espeak = trip.get("voice_cer"), trip.get("espeak_cer")
+    if family in info["languages"] and isinstance(ours, (int, float)) and isinstance(espeak, (int, float)):
+        return BUNDLED_VOICE.name if ours < espeak else "espeak"
+    return "espeak"
 
 
 def stream(text: str, lang: str, voice: str | Path | Voice | None = None, options: SpeechOptions | None = None

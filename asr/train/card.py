@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from awal.asr.folder import AWAL_JSON, ModelInfoError, read_awal_json, read_json, write_metrics
 from awal.training.card import bundle_when_better, pct
+from awal.training.metadata import read_summary
 
 __all__ = ["bundle", "eval_results", "mean_cer", "write_card"]
 
@@ -81,7 +83,7 @@ def _data_rows(data: Path, langs: Sequence[str], train_manifests: Sequence[Path]
 
 def _manifest_paths(value: Any) -> list[Path]:
     """The training manifests a run names (``train_ds.manifest_filepath``: a path, a list, or the
-    string of a list as ``awal_training.json`` keeps it)."""
+    string of a list as the training summary keeps it)."""
     import re
 
     text = " ".join(value) if isinstance(value, (list, tuple)) else str(value or "")
@@ -103,7 +105,8 @@ def _metric_rows(keys: Sequence[str], ours: Mapping[str, Mapping[str, Any]],
 def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]], data: Path,
                run: Path | None, command: str, note: str = "") -> Path:  # fmt: skip
     """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card."""
-    info = json.loads((model / "awal.json").read_text(encoding="utf-8"))
+    read_awal_json(model)  # an ASR model folder this awal reads, or ModelInfoError
+    info = read_json(model / AWAL_JSON, ModelInfoError)
     langs = sorted(info.get("languages", {}))
     ours = evals.get("model", {})
     base = evals.get("whisper-base", {})
@@ -120,12 +123,12 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         for key in sorted(ours)
         if key in langs or key.partition("_")[0] in langs
     }
-    info["metrics"] = metrics
-    (model / "awal.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_metrics(model, metrics)
 
     training: dict[str, Any] = {}
-    if run is not None and (run / "hf" / "awal_training.json").is_file():
-        training = json.loads((run / "hf" / "awal_training.json").read_text(encoding="utf-8"))
+    summary = read_summary(run / "hf", kind="whisper") if run is not None else None
+    if summary is not None:
+        training = summary.to_json()
     size_mb = (model / "model.bin").stat().st_size / 1e6
     model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}
     top = int(model_cfg.get("encoder_trainable_layers") or 0)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import logging
 import math
 import os
@@ -513,8 +512,8 @@ class WhisperFineTuner(pl.LightningModule):
     # --- the result ------------------------------------------------------------------------
 
     def save_hf(self, out_dir: str | os.PathLike[str], summary: Mapping[str, Any] | None = None) -> Path:
-        """Write the model as a Hugging Face folder ``awal export asr`` reads, with ``awal_training.json``
-        (languages, tokens, training scripts, profile, and ``summary``)."""
+        """Write the model as a Hugging Face folder ``awal export asr`` reads, with its training summary
+        (:mod:`awal.training.metadata`: languages, tokens, training scripts, profile, and ``summary``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(out)
@@ -522,14 +521,20 @@ class WhisperFineTuner(pl.LightningModule):
         from transformers import WhisperFeatureExtractor
 
         WhisperFeatureExtractor(feature_size=int(self.model.config.num_mel_bins)).save_pretrained(out)
-        info = {
+        from awal.training.metadata import TrainingSummary, write_summary
+
+        run = dict(summary or {})
+        step, manifest = run.pop("global_step", 0), run.pop("train_manifest", None)
+        rate, wall = run.pop("train_utts_per_s", None), run.pop("wall_seconds_this_run", None)
+        details = {
             "languages": {
                 code: {"whisper_token": token, "script": self.plan.scripts.get(code)}
                 for code, token in sorted(self.plan.whisper_tokens.items())
             },
             "timestamps": self.plan.timestamps,
             "training_text_profile": str(_get(self.cfg, "text_profile", "display")),
-            **(dict(summary) if summary else {}),
+            **run,
         }
-        (out / "awal_training.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_summary(out, TrainingSummary("whisper", int(step or 0), None if manifest is None else str(manifest),
+                                           rate, wall, str(out), details))  # fmt: skip
         return out

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from awal.training.trainer import best_checkpoint, nemo_trainer, validation_best
+from awal.training.trainer import best_checkpoint, hydra_main, nemo_trainer, validation_best
 
 __all__ = ["main", "train"]
 
@@ -88,13 +88,7 @@ def train(cfg: Any) -> Path:
 
 
 def main() -> None:
-    from nemo.core.config import hydra_runner
-
-    @hydra_runner(config_path="../../recipes/asr/whisper/conf", config_name="smoke")
-    def _run(cfg: Any) -> None:
-        train(cfg)
-
-    _run()
+    hydra_main(train, "recipes/asr/whisper/conf")
 
 
 if __name__ == "__main__":

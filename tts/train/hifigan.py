@@ -15,10 +15,8 @@ as ``<log_dir>/<name>.nemo``.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -101,36 +99,23 @@ def train(cfg: Any) -> Path:
     """Train (fine-tune) HiFi-GAN with ``cfg``; returns the ``.nemo`` file written at the end."""
     from nemo.collections.tts.models import HifiGanModel
 
-    from awal.training.trainer import nemo_trainer
+    from awal.training.trainer import fit_and_save, nemo_trainer
 
     trainer, log_dir, curves = nemo_trainer(cfg, int(cfg.get("seed", 0)), loss_metric="g_loss",
                                             extra_metrics=("g_l1_loss", "d_loss"))  # fmt: skip
     model = HifiGanModel(cfg=cfg.model, trainer=trainer)
     if cfg.get("init_from"):  # a resumed run then restores its own weights in fit()
         _load_init(model, str(cfg.init_from))
-    started = time.perf_counter()
-    trainer.fit(model)
-    out = log_dir / f"{cfg.name}.nemo"
-    if trainer.is_global_zero:
-        model.save_to(str(out))
-        (log_dir / "awal_training.json").write_text(json.dumps({
-            "init_from": cfg.get("init_from"), "global_step": trainer.global_step,
-            "train_utts_per_s": curves.utterances_per_second,
-            "wall_seconds_this_run": round(time.perf_counter() - started, 1),
-            "train_manifest": str(cfg.train_dataset), "nemo": str(out),
-        }, indent=1) + "\n", encoding="utf-8")  # fmt: skip
-        log.info("HiFi-GAN: %s", out)
+    out = fit_and_save(trainer, model, log_dir, curves, kind="hifigan", name=str(cfg.name),
+                       train_manifest=str(cfg.train_dataset), details={"init_from": cfg.get("init_from")})  # fmt: skip
+    log.info("HiFi-GAN: %s", out)
     return out
 
 
 def main() -> None:
-    from nemo.core.config import hydra_runner
+    from awal.training.trainer import hydra_main
 
-    @hydra_runner(config_path="../../recipes/tts/fastpitch_hifigan/conf/hifigan", config_name="smoke")
-    def _run(cfg: Any) -> None:
-        train(cfg)
-
-    _run()
+    hydra_main(train, "recipes/tts/fastpitch_hifigan/conf/hifigan")
 
 
 if __name__ == "__main__":

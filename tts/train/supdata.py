@@ -85,13 +85,9 @@ def _pitch_of(item: tuple) -> np.ndarray | None:
 
 
 def main() -> None:
-    from nemo.core.config import hydra_runner
+    from awal.training.trainer import hydra_main
 
-    @hydra_runner(config_path="../../recipes/tts/fastpitch_hifigan/conf/fastpitch", config_name="smoke")
-    def _run(cfg: Any) -> None:
-        print(json.dumps(compute_pitch_stats(cfg)))
-
-    _run()
+    hydra_main(lambda cfg: print(json.dumps(compute_pitch_stats(cfg))), "recipes/tts/fastpitch_hifigan/conf/fastpitch")
 
 
 if __name__ == "__main__":

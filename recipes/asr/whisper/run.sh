@@ -49,11 +49,8 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-py=${AWAL_PYTHON_BIN:-$root/.venv/bin/python}
-awal=("$py" -m awal.cli)
+. "$root/recipes/lib.sh" # py, awal, log, want
 data=$here/data
-log() { printf '\n[%s] stage %s: %s\n' "$(date +%H:%M:%S)" "$1" "$2"; }
-want() { [[ $stage -le $1 && $stop_stage -ge $1 ]]; }
 mkdir -p "$exp"
 
 if want 0; then
@@ -106,6 +103,7 @@ fi
 # later rounds train on round 1's corpora plus the round-2 corpora and packs (stage 0)
 more="$data/synthetic-ary-more/train.jsonl,$data/synthetic-zgh-more/train.jsonl"
 more="$more,$data/packed-ary/train.jsonl,$data/packed-zgh/train.jsonl"
+run_name() { awk '$1 == "name:" { print $2; exit }' "$here/conf/$1.yaml"; } # a config's run folder name
 train_round() { # config, weights to start from, extra training manifests (comma-separated)
     "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$1" \
         "model.train_ds.manifest_filepath=[${train_manifests:1:-1},$3]" \
@@ -131,22 +129,25 @@ elif want 2; then
         "model.validation_ds.manifest_filepath=$dev_manifests" \
         "exp_manager.exp_dir=$exp" "${overrides[@]}"
     if [[ $conf == base_cpu ]]; then
-        log 2 "train, round 2: conf/base_cpu_round2.yaml from $exp/whisper-base-awal/run/hf"
-        train_round base_cpu_round2 "$exp/whisper-base-awal/run/hf" "$more"
-        log 2 "train, round 3: conf/base_cpu_round3.yaml from $exp/whisper-base-awal-round2/run/hf"
-        train_round base_cpu_round3 "$exp/whisper-base-awal-round2/run/hf" "$more"
+        round1=$exp/$(run_name base_cpu)/run/hf round2=$exp/$(run_name base_cpu_round2)/run/hf
+        log 2 "train, round 2: conf/base_cpu_round2.yaml from $round1"
+        train_round base_cpu_round2 "$round1" "$more"
+        log 2 "train, round 3: conf/base_cpu_round3.yaml from $round2"
+        train_round base_cpu_round3 "$round2" "$more"
     fi
 fi
 
-# the model stages 3-5 work on: the last round's best checkpoint as a Hugging Face folder
-run_dir=$(dirname "$(ls -d "$exp"/*/*/hf 2>/dev/null | head -n 1)" 2>/dev/null || true)
-for round in round2 round3 gpu; do
-    [[ -d $exp/whisper-base-awal-$round/run/hf ]] && run_dir=$exp/whisper-base-awal-$round/run
-done
+# the model stages 3-5 work on: the best checkpoint (a Hugging Face folder) of the config's last
+# round, in the run folder its config names (exp_manager: <exp>/<name>/run)
+case $conf in
+    base_cpu) last_round=base_cpu_round3 ;;
+    *) last_round=$conf ;;
+esac
+run_dir=$exp/$(run_name "$last_round")/run
 
 if want 3; then
     log 3 "export: $run_dir/hf -> $exp/model ($quantization)"
-    [[ -n $run_dir ]] || { echo "run.sh: no trained model under $exp (run stage 2)" >&2; exit 1; }
+    [[ -d $run_dir/hf ]] || { echo "run.sh: no trained model in $run_dir/hf (run stage 2)" >&2; exit 1; }
     "${awal[@]}" export asr "$run_dir/hf" --out "$exp/model" --quantization "$quantization"
 fi
 

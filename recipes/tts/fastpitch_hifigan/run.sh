@@ -63,10 +63,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-py=${AWAL_PYTHON_BIN:-$root/.venv/bin/python}
-awal=("$py" -m awal.cli)
-log() { printf '\n[%s] stage %s: %s\n' "$(date +%H:%M:%S)" "$1" "$2"; }
-want() { [[ $stage -le $1 && $stop_stage -ge $1 ]]; }
+. "$root/recipes/lib.sh" # py, awal, log, want
 mkdir -p "$exp"
 fastpitch_args() {  # the data arguments of FastPitch's config for language $1
     echo "lang=$1" "train_dataset=$data/voice-$1/train.jsonl" "validation_datasets=$data/voice-$1/dev.jsonl" \
