@@ -2,13 +2,21 @@
 
 :func:`evaluate_asr` decodes every record of a manifest (the segment ``offset``/``duration``
 of its audio, resampled to 16 kHz) with the language token the model was exported with
-(:func:`awal.asr.export.whisper_token_for`: its ``awal.json``, else the registry), scores each
+(:func:`awal.asr.folder.whisper_token_for`: its ``awal.json``, else the registry), scores each
 language with :func:`awal.scoring.score` under one normalization profile, and returns the
-JSON object the command prints. Decoding is deterministic and the same for every model:
-``task="transcribe"``, no timestamps, no previous-text conditioning, no VAD, temperature 0
-only (no fallback, so no compression-ratio or log-probability re-decoding), no no-speech
-skipping (every utterance of a test set is speech: a skip would hide the decoder's output),
-``beam_size`` 1 (greedy) unless asked.
+JSON object the command prints.
+
+Decoding is the decoder that serves: :class:`awal.asr.decoder.BatchDecoder`, which ``awal
+transcribe`` and the streaming engine decode with, with its settings (prompt, suppressed tokens,
+``max_new_tokens``), so that the CER measured is the CER served. A clip of up to 30 s is one
+window of the decoder; a longer one is decoded as ``awal transcribe`` decodes it, in its speech
+windows (:meth:`awal.asr.transcribe.Transcriber.window_hypotheses`: Silero VAD's speech, pauses
+left out). The encoder sees 30 s (``context="full"``) or each window's short context
+(``"short"``, what the model is served with when its ``awal.json`` has ``encoder_context``).
+Decoding is deterministic and the same for every model: ``task="transcribe"``, no timestamps,
+no previous-text conditioning, temperature 0 only (no fallback, so no compression-ratio or
+log-probability re-decoding), no no-speech skipping (every utterance of a test set is speech: a
+skip would hide the decoder's output), ``beam_size`` 1 (greedy) unless asked.
 
 Scripts: hypotheses are kept as the model writes them (``pred_text`` in the details). When a
 hypothesis is in another script than the reference (a Tamazight reference in Tifinagh, the
@@ -44,7 +52,9 @@ from awal.text.translit import converter
 
 if TYPE_CHECKING:
     import numpy as np
-    from faster_whisper import WhisperModel
+
+    from awal.asr.decoder import BatchDecoder
+    from awal.asr.transcribe import TranscribeOptions, Transcriber
 
 __all__ = ["SAMPLE_RATE", "evaluate_asr"]
 
@@ -110,65 +120,38 @@ def _read_records(manifest: Path) -> list[ManifestRecord]:
     return records
 
 
-def _transcribe_one(model: WhisperModel, audio: np.ndarray, token: str, beam_size: int) -> str:
-    segments, _ = model.transcribe(
-        audio,
-        language=token,
-        task="transcribe",
-        beam_size=beam_size,
-        best_of=1,
-        temperature=0.0,
-        compression_ratio_threshold=None,
-        log_prob_threshold=None,
-        no_speech_threshold=None,
-        condition_on_previous_text=False,
-        without_timestamps=True,
-        word_timestamps=False,
-        vad_filter=False,
-    )
-    return "".join(segment.text for segment in segments).strip()
+def _decode_short(decoder: BatchDecoder, batch: Sequence[tuple[_Utterance, np.ndarray]], beam_size: int) -> None:
+    """Decode clips of up to 30 s in one :meth:`BatchDecoder.decode` call (what ``awal transcribe``
+    and the streaming engine call); when the call fails, each clip again alone, so that only the
+    culprit is scored empty, with its reason."""
+    from awal.asr.decoder import DecodeRequest
+
+    try:
+        hyps = decoder.decode([DecodeRequest(audio, utt.token) for utt, audio in batch], word_times=False,
+                              beam_size=beam_size)  # fmt: skip
+    except Exception as exc:  # the whole batch: retry one by one so only the culprit fails
+        if len(batch) > 1:
+            log.warning("batch decoding failed (%s); decoding one by one", _error(exc))
+            for one in batch:
+                _decode_short(decoder, [one], beam_size)
+            return
+        utt = batch[0][0]
+        utt.error = f"decoding failed: {_error(exc)}"
+        log.warning("%s: %s", utt.record.audio_filepath, utt.error)
+        return
+    for (utt, _), hyp in zip(batch, hyps, strict=True):
+        utt.hyp = hyp.text
 
 
-def _transcribe_batch(model: WhisperModel, batch: Sequence[np.ndarray], token: str, beam_size: int,
-                      bucket_s: float | None = None) -> list[str]:  # fmt: skip
-    """Greedy/beam decoding of up-to-30-s clips in one CTranslate2 call, as ``transcribe`` decodes each.
-
-    The same features (faster-whisper's extractor, padded with zeros to 3000 frames), prompt
-    (``<|startoftranscript|><|xx|><|transcribe|><|notimestamps|>``), suppressed tokens and
-    maximum length as :meth:`WhisperModel.transcribe` with the options of :func:`_transcribe_one`.
-    With ``bucket_s``, each clip's features are cut to its short encoder context
-    (:func:`awal.asr.features.context_frames`) and clips of one length are encoded together.
-    """
-    import numpy as np
-    from faster_whisper.tokenizer import Tokenizer
-    from faster_whisper.transcribe import get_suppressed_tokens
-
-    from awal.asr.features import context_frames, encoder_input
-
-    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=token)
-    prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    suppress = list(get_suppressed_tokens(tokenizer, [-1]) or ())
-    widths = [context_frames(len(audio), bucket_s) for audio in batch]
-    out: list[str] = [""] * len(batch)
-    for width in sorted(set(widths)):
-        rows = [i for i, w in enumerate(widths) if w == width]
-        features = np.stack([encoder_input(model.feature_extractor(batch[i]), width)[0] for i in rows])
-        results = model.model.generate(
-            model.encode(features),
-            [prompt] * len(rows),
-            beam_size=beam_size,
-            patience=1.0,
-            length_penalty=1.0,
-            repetition_penalty=1.0,
-            no_repeat_ngram_size=0,
-            max_length=model.max_length,
-            suppress_blank=True,
-            suppress_tokens=suppress,
-            max_initial_timestamp_index=50,
-        )
-        for i, result in zip(rows, results):
-            out[i] = tokenizer.decode(result.sequences_ids[0]).strip()
-    return out
+def _decode_long(transcriber: Transcriber, utt: _Utterance, audio: np.ndarray, options: TranscribeOptions) -> None:
+    """Decode a clip longer than 30 s as ``awal transcribe`` does (its speech windows,
+    :meth:`Transcriber.window_hypotheses`); the windows' texts joined, none skipped."""
+    try:
+        windows = transcriber.window_hypotheses(audio, utt.lang, options)
+        utt.hyp = " ".join(text for _, _, hyp in windows if (text := hyp.text.strip()))
+    except Exception as exc:
+        utt.error = f"decoding failed: {_error(exc)}"
+        log.warning("%s: %s", utt.record.audio_filepath, utt.error)
 
 
 def _error(exc: BaseException) -> str:
@@ -219,14 +202,15 @@ def evaluate_asr(
         script: score every utterance in this script (``arab``, ``latn``, ``tfng``); default: the
             reference's dominant script, the hypothesis transliterated into it when needed.
         beam_size: 1 is greedy decoding.
-        batch_size: utterances of up to 30 s decoded together in one CTranslate2 call (same
-            tokens as one by one; faster on a GPU, no faster on a 2-core CPU). Longer ones are
-            decoded alone by ``WhisperModel.transcribe`` (30-s windows, one after the other).
+        batch_size: utterances of up to 30 s decoded together in one decoder call (the same
+            tokens as one by one, up to int8 rounding; faster on a GPU, no faster on a 2-core
+            CPU), and the speech windows of a longer one. A batch whose call fails is decoded
+            again one by one, so that only the culprit is scored empty.
         details: write one JSON line per utterance here, in manifest order.
         compute_type, device, cpu_threads: how faster-whisper loads the model.
         progress: show a progress bar (tqdm, on stderr).
         context: ``full`` (the encoder sees 30 s, as faster-whisper's ``transcribe`` gives it) or
-            ``short`` (each clip's short encoder context, as the streaming engine and batched
+            ``short`` (each window's short encoder context, as the streaming engine and batched
             transcription give it to a model trained so: ``awal.json`` ``encoder_context``).
         context_bucket_s: the short contexts' granularity; default: the model's.
 
@@ -255,7 +239,7 @@ def evaluate_asr(
     if details is not None and not Path(details).expanduser().resolve().parent.is_dir():
         raise InputError(f"{details}: its folder does not exist")
 
-    from awal.asr.export import read_awal_json
+    from awal.asr.folder import read_awal_json
     from awal.asr.model import load_whisper, resolve_model
 
     folder = resolve_model(model)
@@ -284,9 +268,14 @@ def evaluate_asr(
 
     from tqdm import tqdm
 
+    from awal.asr.decoder import BatchDecoder
+    from awal.asr.transcribe import TranscribeOptions, Transcriber
     from awal.audio import read_audio
 
     whisper = load_whisper(folder, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+    decoder = BatchDecoder(whisper, context_bucket_s=bucket)
+    transcriber = Transcriber.loaded(str(folder), info, whisper, decoder)
+    long_options = TranscribeOptions(batch_size=batch_size, beam_size=beam_size)
     decode_seconds = 0.0
     bar = tqdm(total=len(utts), unit="utt", desc="eval", disable=not progress)
     pending: list[tuple[_Utterance, np.ndarray]] = []
@@ -295,24 +284,11 @@ def evaluate_asr(
         nonlocal decode_seconds
         if not pending:
             return
-        batch = list(pending)
-        pending.clear()
         t0 = time.perf_counter()
-        try:
-            hyps = _transcribe_batch(whisper, [a for _, a in batch], batch[0][0].token, beam_size, bucket)
-        except Exception as exc:  # the whole batch: retry one by one so only the culprit fails
-            log.warning("batch decoding failed (%s); decoding one by one", _error(exc))
-            hyps = []
-            for utt, audio in batch:
-                try:
-                    hyps.append(_transcribe_one(whisper, audio, utt.token, beam_size))
-                except Exception as one:
-                    utt.error = f"decoding failed: {_error(one)}"
-                    hyps.append("")
+        _decode_short(decoder, list(pending), beam_size)
         decode_seconds += time.perf_counter() - t0
-        for (utt, _), hyp in zip(batch, hyps, strict=True):
-            utt.hyp = hyp
-        bar.update(len(batch))
+        bar.update(len(pending))
+        pending.clear()
 
     for utt in utts:
         record = utt.record
@@ -327,19 +303,14 @@ def evaluate_asr(
             bar.update(1)
             continue
         utt.audio_seconds = samples.size / SAMPLE_RATE
-        if (batch_size > 1 or bucket) and samples.size <= 30 * SAMPLE_RATE:
-            if pending and (pending[0][0].token != utt.token or len(pending) >= batch_size):
-                flush()
+        if samples.size <= 30 * SAMPLE_RATE:
             pending.append((utt, samples))
             if len(pending) >= batch_size:
                 flush()
             continue
+        flush()  # the clips before it, in their own call
         t0 = time.perf_counter()
-        try:
-            utt.hyp = _transcribe_one(whisper, samples, utt.token, beam_size)
-        except Exception as exc:
-            utt.error = f"decoding failed: {_error(exc)}"
-            log.warning("%s: %s", record.audio_filepath, utt.error)
+        _decode_long(transcriber, utt, samples, long_options)
         decode_seconds += time.perf_counter() - t0
         bar.update(1)
     flush()

@@ -9,7 +9,7 @@
         print(result.path, result.error or result.text)
 
 The engine is faster-whisper (CTranslate2) with the model's own Whisper token per language (its
-``awal.json``; :func:`awal.asr.export.read_awal_json`). A model writes each language in the script
+``awal.json``; :func:`awal.asr.folder.read_awal_json`). A model writes each language in the script
 it was trained in (the bundled model: Darija in Arabic script, Tamazight in IRCAM Latin); the
 output is converted to ``options.script``, by default the language's usual script (Tamazight:
 Tifinagh), through :mod:`awal.text.translit`. ``language="auto"`` lets Whisper choose among the
@@ -37,7 +37,9 @@ from awal.text.translit import converter
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-    from awal.asr.export import ModelInfo
+    from awal.asr.decoder import BatchDecoder, Hypothesis
+    from awal.asr.folder import ModelInfo
+    from awal.asr.windows import SpeechWindow
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -136,11 +138,12 @@ class TranscribeOptions:
         word_timestamps: words with times (cross-attention alignment).
         vad: skip non-speech with Silero VAD (shipped with faster-whisper; offline).
         batch_size: > 1 decodes that many inputs of at most 30 s together (one encoder call,
-            greedy, the temperature ladder only for an input whose result looks degenerate),
-            and that many speech windows of a longer file together (its VAD speech, pauses
-            left out, :mod:`awal.asr.windows`; with ``beam_size`` > 1, faster-whisper's batched
-            pipeline; without ``vad`` a long file is decoded sequentially). 1: every input
-            through faster-whisper's sequential ``transcribe``.
+            :class:`awal.asr.decoder.BatchDecoder`, the decoder ``awal eval asr`` measures and
+            the streaming engine serves with; the temperature ladder only for an input whose
+            result looks degenerate), and that many speech windows of a longer file together
+            (its VAD speech, pauses left out, :mod:`awal.asr.windows`; without ``vad`` a long
+            file is decoded sequentially). 1: every input through faster-whisper's sequential
+            ``transcribe``.
         window_s: the most speech (seconds) one window of a long file holds.
         join_spans: whether a window of a long file holds several speech turns (up to
             ``window_s``) or one. ``None``: the model's choice: one turn per window for a model
@@ -181,7 +184,7 @@ class Transcriber:
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "cpu",
                  compute_type: str = "int8", cpu_threads: int = 0) -> None:  # fmt: skip
-        from awal.asr.export import read_awal_json
+        from awal.asr.folder import read_awal_json
         from awal.asr.model import DEFAULT_MODEL, load_whisper, resolve_model
 
         name = os.fspath(model) if model is not None else DEFAULT_MODEL
@@ -189,14 +192,16 @@ class Transcriber:
         self.info: ModelInfo = read_awal_json(self.path)
         self.model: WhisperModel = load_whisper(self.path, device=device, compute_type=compute_type,
                                                 cpu_threads=cpu_threads)  # fmt: skip
-        self._batched: Any = None
-        self._decoder: Any = None
+        self._decoder: BatchDecoder | None = None
 
     @classmethod
-    def loaded(cls, path: str, info: ModelInfo, model: WhisperModel) -> Transcriber:
-        """A transcriber over a model already loaded (the server shares the streaming engine's)."""
+    def loaded(cls, path: str, info: ModelInfo, model: WhisperModel,
+               decoder: BatchDecoder | None = None) -> Transcriber:  # fmt: skip
+        """A transcriber over a model already loaded (the server shares the streaming engine's).
+        ``decoder``: the :class:`~awal.asr.decoder.BatchDecoder` to decode with (evaluation gives
+        one with the encoder context it measures); default: one with the model's own context."""
         self = cls.__new__(cls)
-        self.path, self.info, self.model, self._batched, self._decoder = path, info, model, None, None
+        self.path, self.info, self.model, self._decoder = path, info, model, decoder
         return self
 
     # --- languages --------------------------------------------------------------------------
@@ -238,7 +243,7 @@ class Transcriber:
             lang, prob = self._detect(audio)
         else:
             lang, prob = get_language(options.language).code, 1.0
-        if options.batch_size > 1 and options.vad and options.beam_size == 1:
+        if options.batch_size > 1 and options.vad:
             return self._windowed(audio, options, lang), lang, prob
         token = self.info.whisper_token(lang)
         target = self._output_script(lang, options.script)
@@ -254,14 +259,7 @@ class Transcriber:
             no_speech_threshold=options.no_speech_threshold,
             condition_on_previous_text=False,  # a hallucination must not feed the next window
         )
-        if options.batch_size > 1 and options.vad:
-            if self._batched is None:
-                from faster_whisper import BatchedInferencePipeline
-
-                self._batched = BatchedInferencePipeline(self.model)
-            raw, _ = self._batched.transcribe(audio, batch_size=options.batch_size, **common)
-        else:
-            raw, _ = self.model.transcribe(audio, **common)
+        raw, _ = self.model.transcribe(audio, **common)  # sequential: batch_size 1, or no VAD to cut windows
 
         length = round(len(audio) / SAMPLE_RATE, 3)
 
@@ -291,52 +289,64 @@ class Transcriber:
 
         return convert(), lang, prob
 
-    def _batch_decoder(self) -> Any:
-        from awal.asr.streaming.decoder import BatchDecoder
+    def batch_decoder(self) -> BatchDecoder:
+        """The :class:`~awal.asr.decoder.BatchDecoder` every batched path decodes with (made once)."""
+        from awal.asr.decoder import BatchDecoder
 
         if self._decoder is None:
             self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
         return self._decoder
 
-    def _windowed(self, audio: np.ndarray, options: TranscribeOptions, lang: str) -> Iterator[Segment]:
-        """Segments of a long input from its speech windows (:mod:`awal.asr.windows`), ``batch_size``
-        windows per encoder call, greedy; a window whose result looks degenerate is decoded again
-        alone with the temperature ladder. One segment per window, or with ``word_timestamps``
-        one per speech piece that has words; times are the input's."""
+    def window_hypotheses(
+        self, audio: np.ndarray, lang: str, options: TranscribeOptions
+    ) -> Iterator[tuple[SpeechWindow, np.ndarray, Hypothesis]]:
+        """``(window, its audio, its hypothesis)`` for each speech window of a long input
+        (:mod:`awal.asr.windows`: Silero VAD's speech, pauses left out), in order, ``batch_size``
+        windows per decoder call, with ``beam_size``; nothing skipped, nothing decoded again.
+        ``lang`` is an awal code. What ``awal transcribe`` and ``awal eval asr`` decode a long
+        input with."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        from awal.asr.streaming.decoder import DecodeRequest
+        from awal.asr.decoder import DecodeRequest
         from awal.asr.windows import spans_of, speech_windows
 
+        decoder = self.batch_decoder()
         spans = spans_of(get_speech_timestamps(audio, VadOptions(max_speech_duration_s=options.window_s)))
-        join = options.join_spans if options.join_spans is not None else not self.info.context_bucket_s
+        join = options.join_spans if options.join_spans is not None else not decoder.context_bucket_s
         windows = speech_windows(spans, options.window_s, SAMPLE_RATE, join=join)
         token = self.info.whisper_token(lang)
-        target = self._output_script(lang, options.script)
-        ladder = replace(options, vad=False, batch_size=1, language=lang)
-        count = 0
         for at in range(0, len(windows), options.batch_size):
             group = windows[at : at + options.batch_size]
             clips = [w.audio(audio) for w in group]
             requests = [DecodeRequest(clip, token, (token,)) for clip in clips]
-            hyps = self._batch_decoder().decode(requests, word_times=options.word_timestamps)
-            for window, clip, hyp in zip(group, clips, hyps):
-                silent, degenerate = _verdict(hyp, options)
-                if degenerate and len(options.temperatures) > 1:
-                    retried, _, _ = self.segments(clip, ladder)
-                    for seg in retried:
-                        yield replace(seg, id=count, start=window.original_time(seg.start),
-                                      end=window.original_time(seg.end, is_end=True),
-                                      words=tuple(replace(w, start=window.original_time(w.start),
-                                                          end=window.original_time(w.end, is_end=True))
-                                                  for w in seg.words))  # fmt: skip
-                        count += 1
-                    continue
-                if silent or not hyp.text.strip():
-                    continue
-                for seg in self._window_segments(window, hyp, lang, target, options.word_timestamps):
-                    yield replace(seg, id=count)
+            hyps = decoder.decode(requests, word_times=options.word_timestamps, beam_size=options.beam_size)
+            yield from zip(group, clips, hyps)
+
+    def _windowed(self, audio: np.ndarray, options: TranscribeOptions, lang: str) -> Iterator[Segment]:
+        """Segments of a long input from its speech windows (:meth:`window_hypotheses`); a window
+        the decoder heard only silence in is left out, and one whose result looks degenerate is
+        decoded again alone with the temperature ladder. One segment per window, or with
+        ``word_timestamps`` one per speech piece that has words; times are the input's."""
+        target = self._output_script(lang, options.script)
+        ladder = replace(options, vad=False, batch_size=1, language=lang)
+        count = 0
+        for window, clip, hyp in self.window_hypotheses(audio, lang, options):
+            silent, degenerate = _verdict(hyp, options)
+            if degenerate and len(options.temperatures) > 1:
+                retried, _, _ = self.segments(clip, ladder)
+                for seg in retried:
+                    yield replace(seg, id=count, start=window.original_time(seg.start),
+                                  end=window.original_time(seg.end, is_end=True),
+                                  words=tuple(replace(w, start=window.original_time(w.start),
+                                                      end=window.original_time(w.end, is_end=True))
+                                              for w in seg.words))  # fmt: skip
                     count += 1
+                continue
+            if silent or not hyp.text.strip():
+                continue
+            for seg in self._window_segments(window, hyp, lang, target, options.word_timestamps):
+                yield replace(seg, id=count)
+                count += 1
 
     def _window_segments(self, window: Any, hyp: Any, lang: str, target: str, timed: bool) -> list[Segment]:
         common: dict[str, Any] = dict(
@@ -361,11 +371,12 @@ class Transcriber:
         return out
 
     def short_batch(self, batch: list[tuple[_Input, np.ndarray]], options: TranscribeOptions) -> list[Transcript]:
-        """Inputs of at most 30 s decoded together (the streaming engine's :class:`BatchDecoder`:
-        one encoder call for all, language detection on its output for ``auto``, greedy). An
+        """Inputs of at most 30 s decoded together (:meth:`batch_decoder`, the streaming engine's
+        and evaluation's decoder: one encoder call for all, language detection on its output for
+        ``auto``, greedy unless ``beam_size`` > 1). An
         input whose result looks degenerate (compression ratio, log-probability) is decoded again
         alone with the temperature ladder; one the VAD finds no speech in has no segments."""
-        from awal.asr.streaming.decoder import DecodeRequest
+        from awal.asr.decoder import DecodeRequest
 
         by_token = self._codes_by_token()
         todo: list[tuple[int, _Input, np.ndarray, str | None]] = []
@@ -379,7 +390,8 @@ class Transcriber:
             todo.append((index, item, audio, code))
         requests = [DecodeRequest(audio, self.info.whisper_token(code) if code else None, tuple(by_token))
                     for _, _, audio, code in todo]  # fmt: skip
-        hyps = self._batch_decoder().decode(requests, word_times=options.word_timestamps) if requests else []
+        decoder = self.batch_decoder()
+        hyps = decoder.decode(requests, word_times=options.word_timestamps, beam_size=options.beam_size)
         for (index, item, audio, code), hyp in zip(todo, hyps):
             silent, degenerate = _verdict(hyp, options)
             if degenerate and len(options.temperatures) > 1:
@@ -500,7 +512,7 @@ def transcribe_files(
         from tqdm import tqdm
 
         bar = tqdm(total=len(inputs), unit="file", desc="transcribing", leave=False)
-    batching = options.batch_size > 1 and options.beam_size == 1
+    batching = options.batch_size > 1
     short: list[tuple[_Input, np.ndarray]] = []  # inputs of at most 30 s waiting for a batch
 
     def flush() -> Iterator[Transcript]:

@@ -29,7 +29,9 @@ Systems, the same model and audio, side by side in one run, each with ``--thread
   float32 (:func:`awal.asr.train.ct2_to_hf.convert_ct2_to_hf` of the CTranslate2 folder; int8 weights
   are dequantized): PyTorch has no int8 path for it on a CPU;
 * ``engine floor``: what the CTranslate2 engine itself costs: the encoder on every window and
-  greedy decoding, batched, nothing else (no VAD, no word times, no files); on long audio, the
+  greedy decoding, batched, through :class:`awal.asr.decoder.BatchDecoder` (the decoder of ``awal
+  transcribe``, ``awal eval asr`` and the streaming engine), nothing else (no VAD, no word times,
+  no files); on long audio, the
   recordings cut into consecutive 30-s windows. A window is encoded as ``awal transcribe``
   encodes it: 30 s, or for a model trained with short encoder contexts (its ``awal.json``) its
   own length rounded up to the model's bucket. On short files ``awal transcribe`` cannot go
@@ -220,8 +222,8 @@ def floor_system(model_path: str, token: str, batch_size: int, threads: int) -> 
     import soundfile as sf
     from faster_whisper import WhisperModel
 
-    from awal.asr.export import read_awal_json
-    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.folder import read_awal_json
 
     bucket = read_awal_json(model_path).context_bucket_s
     model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads)
@@ -309,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
     args = parser.parse_args(argv)
 
-    from awal.asr.export import read_awal_json
+    from awal.asr.folder import read_awal_json
     from awal.asr.model import resolve_model
 
     model_path = resolve_model(args.model)

@@ -37,7 +37,7 @@ def test_resolves_to_the_shipped_folder_with_its_card() -> None:
 
 
 def test_awal_json_records_tokens_scripts_and_metrics() -> None:
-    from awal.asr.export import read_awal_json
+    from awal.asr.folder import read_awal_json
 
     info = read_awal_json(resolve_model(DEFAULT_MODEL))
     assert not info.from_registry and info.quantization == "int8"

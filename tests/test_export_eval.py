@@ -55,7 +55,7 @@ def arabic_share(text: str) -> float:
 
 
 def transcribe(model_dir: Path, audio: np.ndarray, lang: str, compute_type: str = "int8"):
-    from awal.asr.export import whisper_token_for
+    from awal.asr.folder import whisper_token_for
 
     model = load_whisper(model_dir, compute_type=compute_type, cpu_threads=2)
     segments, info = model.transcribe(
@@ -102,7 +102,8 @@ def base_int8(base_hf, tmp_path_factory) -> Path:
 
 
 def test_tiny_export_int8_default_languages(tiny, clip, tmp_path):
-    from awal.asr.export import AWAL_JSON_FORMAT, export_asr, read_awal_json
+    from awal.asr.export import export_asr
+    from awal.asr.folder import AWAL_JSON_FORMAT, read_awal_json
 
     out = export_asr(tiny, tmp_path / "tiny-int8", quantization="int8", metrics={"cer": {"ary": 0.5}})
     names = {p.name for p in out.iterdir()}
@@ -144,7 +145,8 @@ def test_tiny_export_int8_default_languages(tiny, clip, tmp_path):
 
 
 def test_tiny_export_float32_custom_tokens_and_missing_preprocessor(tiny, clip, tmp_path):
-    from awal.asr.export import export_asr, read_awal_json, whisper_token_for
+    from awal.asr.export import export_asr
+    from awal.asr.folder import read_awal_json, whisper_token_for
 
     checkpoint = tmp_path / "no-preprocessor"
     shutil.copytree(tiny, checkpoint)
@@ -182,9 +184,10 @@ def test_a_short_encoder_context_trains_on_what_ctranslate2_serves(tiny, clip, t
     import torch
     from faster_whisper import WhisperModel
 
-    from awal.asr.export import export_asr, read_awal_json
+    from awal.asr.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.export import export_asr
     from awal.asr.features import context_frames, serving_features
-    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.folder import read_awal_json
     from awal.asr.train.module import load_whisper_hf, whisper_encode
 
     training = {"languages": {"ary": {"whisper_token": "ar", "script": "Arab"}},
@@ -220,7 +223,7 @@ def test_a_short_encoder_context_trains_on_what_ctranslate2_serves(tiny, clip, t
 
 
 def test_whisper_base_export_transcribes_arabic(base_int8, clip):
-    from awal.asr.export import read_awal_json
+    from awal.asr.folder import read_awal_json
 
     assert read_awal_json(base_int8).whisper_token("ary") == "ar"
     segments, info = transcribe(base_int8, clip, "ary")
@@ -342,6 +345,30 @@ def test_evaluate_refuses_before_decoding(darija_manifest, tmp_path):
         evaluate_asr(WHISPER_BASE, darija_manifest, script="tfng", progress=False)  # Darija has no Tifinagh
 
 
+def test_a_failing_batch_is_decoded_again_one_by_one():
+    """A decoder call that fails for one clip of a batch: the batch is decoded again clip by clip,
+    the culprit scored empty with its reason, the others keep their text."""
+    from awal.asr.evaluate import _decode_short, _Utterance
+    from awal.manifest import ManifestRecord
+
+    class Decoder:
+        calls: list[int] = []
+
+        def decode(self, requests, word_times=True, beam_size=1):
+            self.calls.append(len(requests))
+            if any(r.audio[0] < 0 for r in requests):
+                raise RuntimeError("boom")
+            return [type("H", (), {"text": f"{r.audio[0]:g} {beam_size}"})() for r in requests]
+
+    utts = [_Utterance(i, ManifestRecord(f"{i}.wav", 1.0, "x", lang="ary"), "ary", "ar") for i in range(3)]
+    audio = [np.full(SR, value, dtype=np.float32) for value in (1.0, -1.0, 2.0)]
+    decoder = Decoder()
+    _decode_short(decoder, list(zip(utts, audio)), beam_size=2)
+    assert decoder.calls == [3, 1, 1, 1]
+    assert [u.hyp for u in utts] == ["1 2", "", "2 2"]
+    assert [u.error for u in utts] == [None, "decoding failed: RuntimeError: boom", None]
+
+
 def test_hypothesis_goes_into_the_reference_script():
     from awal.asr.evaluate import _scored_pair
 
@@ -389,7 +416,7 @@ def test_export_refuses(tiny, tmp_path):
 
 
 def test_awal_json_reading(tmp_path):
-    from awal.asr.export import ModelInfoError, read_awal_json, whisper_token_for
+    from awal.asr.folder import ModelInfoError, read_awal_json, whisper_token_for
 
     base = resolve_model(WHISPER_BASE)  # no awal.json: the registry's tokens, flagged
     info = read_awal_json(base)

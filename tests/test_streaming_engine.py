@@ -192,8 +192,8 @@ def test_options_are_checked(engine) -> None:
 
 
 def test_auto_language_is_detected_per_utterance(engine) -> None:
+    from awal.asr.decoder import Hypothesis
     from awal.asr.streaming.agreement import TimedWord
-    from awal.asr.streaming.decoder import Hypothesis
     from awal.asr.streaming.session import Result, SessionLanguage, StreamOptions, StreamSession
     from awal.text.translit import converter
 

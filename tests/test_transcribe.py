@@ -255,3 +255,40 @@ def test_a_long_recording_is_decoded_in_speech_windows(tmp_path: Path) -> None:
     ref = " ".join(r.text for r in records)
     mine, theirs = score([ref], [windowed.text], "ary").cer, score([ref], [sequential.text], "ary").cer
     assert mine <= theirs + 0.05, (mine, theirs)
+
+
+@pytest.mark.skipif(not (ROOT / "asr" / "bundled" / "whisper-base-awal" / "model.bin").is_file(),
+                    reason="the bundled model is not in this checkout")  # fmt: skip
+def test_evaluation_hears_what_transcription_serves(tmp_path: Path) -> None:
+    """``awal eval asr`` and ``awal transcribe`` decode with one decoder: the same clips (and a
+    recording longer than 30 s, in speech windows) give the same text, so the CER the model card
+    reports is the CER served. Greedy and without the temperature ladder on both sides (evaluation
+    is deterministic); the model's short encoder contexts (``--context short``, what it is served with)."""
+    import soundfile as sf
+
+    from awal.asr.evaluate import evaluate_asr
+    from awal.asr.model import DEFAULT_MODEL
+    from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+    from awal.audio import load_audio
+    from awal.manifest import ManifestRecord, read_manifest, write_manifest
+
+    engine = Transcriber()
+    for lang, script in (("ary", "arab"), ("zgh", "latn")):  # the scripts the model writes
+        clips = [r for r in read_manifest(SAMPLES / "heldout.jsonl") if r.lang == lang]
+        pause = np.zeros(16000, np.float32)
+        parts = [p for r in clips * 3 for p in (load_audio(r.audio_filepath, sr=16000, mono=True), pause)]
+        call = tmp_path / f"call-{lang}.wav"
+        sf.write(call, np.concatenate(parts), 16000)
+        duration = len(np.concatenate(parts)) / 16000
+        assert duration > 30
+        manifest = tmp_path / f"{lang}.jsonl"
+        write_manifest(manifest, clips + [ManifestRecord(str(call), duration, " ".join([r.text for r in clips] * 3),
+                                                         lang=lang)])  # fmt: skip
+        details = tmp_path / f"{lang}-details.jsonl"
+        report = evaluate_asr(DEFAULT_MODEL, manifest, batch_size=len(clips), context="short", details=details,
+                              progress=False)  # fmt: skip
+        assert report["errors"] == 0 and report["context_bucket_s"] == engine.info.context_bucket_s
+        heard = [json.loads(line)["pred_text"] for line in details.read_text(encoding="utf-8").splitlines()]
+        options = TranscribeOptions(language=lang, script=script, batch_size=len(clips), temperatures=(0.0,))
+        served = [t.text for t in transcribe_files([manifest], engine, options)]  # the same records
+        assert all(heard) and heard == served, (lang, heard, served)

@@ -9,7 +9,7 @@
 :meth:`StreamingEngine.step` takes every open session that wants decoding (interim passes after
 ``step_s`` of new speech, final passes at endpoints, ``Finalize`` and close), final passes first,
 up to ``max_batch`` windows (settle passes only when nothing else waits), decodes them in one
-:class:`~awal.asr.streaming.decoder.BatchDecoder`
+:class:`~awal.asr.decoder.BatchDecoder`
 call per language and applies each hypothesis to its session. The server calls it from one
 worker thread; sessions are touched only under the engine's lock.
 """
@@ -20,7 +20,7 @@ import os
 import threading
 import time
 
-from awal.asr.streaming.decoder import BatchDecoder
+from awal.asr.decoder import BatchDecoder
 from awal.asr.streaming.session import Event, SessionLanguage, StreamOptions, StreamSession
 from awal.languages import get_language, normalize_script
 from awal.text.translit import converter
@@ -34,7 +34,7 @@ class StreamingEngine:
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, max_batch: int = 8, device: str = "cpu",
                  compute_type: str = "int8", cpu_threads: int = 0) -> None:  # fmt: skip
-        from awal.asr.export import read_awal_json
+        from awal.asr.folder import read_awal_json
         from awal.asr.model import DEFAULT_MODEL, load_whisper, resolve_model
 
         self.path = resolve_model(os.fspath(model) if model is not None else DEFAULT_MODEL)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from awal.asr.decoder import DecodeRequest, Hypothesis
 from awal.asr.streaming.agreement import Agreement, TimedWord, word_key
-from awal.asr.streaming.decoder import DecodeRequest, Hypothesis
 from awal.asr.streaming.vad import SpeechGate, StreamingVad
 from awal.errors import InputError
 

@@ -1,4 +1,5 @@
-"""Batched decoding across streams (``awal.asr.streaming.decoder``) against faster-whisper one by one."""
+"""The one Whisper decoder (``awal.asr.decoder``: streaming, ``awal transcribe``, ``awal eval asr``)
+against faster-whisper one by one."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def model():
 
 
 def test_a_batch_decodes_as_faster_whisper_does_one_by_one(model) -> None:
-    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.decoder import BatchDecoder, DecodeRequest
     from awal.audio import load_audio
 
     audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS]
@@ -55,8 +56,25 @@ def test_a_batch_decodes_as_faster_whisper_does_one_by_one(model) -> None:
     assert compared >= 1  # word_timestamps=True changes what faster-whisper decodes on some clips
 
 
+def test_a_beam_decodes_as_faster_whisper_beam_does(model) -> None:
+    """``beam_size`` > 1 (``awal eval asr --beam-size``, ``awal transcribe --beam-size``): the tokens
+    of faster-whisper's own beam search, batched or not."""
+    from awal.asr.decoder import BatchDecoder, DecodeRequest
+    from awal.audio import load_audio
+
+    audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS[:2]]
+    decoder = BatchDecoder(model)
+    hyps = decoder.decode([DecodeRequest(a, lang) for a, (_, lang) in zip(audios, CLIPS)], beam_size=3)
+    for audio, (_, lang), hyp in zip(audios, CLIPS, hyps):
+        segments, _ = model.transcribe(audio, language=lang, beam_size=3, temperature=0.0, vad_filter=False,
+                                       condition_on_previous_text=False, without_timestamps=True)  # fmt: skip
+        assert hyp.text == " ".join(s.text.strip() for s in segments)
+    with pytest.raises(ValueError, match="beam_size"):
+        decoder.decode([DecodeRequest(audios[0], "ar")], beam_size=0)
+
+
 def test_silence_and_long_windows(model) -> None:
-    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest, compression_ratio
+    from awal.asr.decoder import BatchDecoder, DecodeRequest, compression_ratio
 
     decoder = BatchDecoder(model)
     (hyp,) = decoder.decode([DecodeRequest(np.zeros(16000, dtype=np.float32), "ar")])
@@ -67,7 +85,7 @@ def test_silence_and_long_windows(model) -> None:
 
 
 def test_windows_without_a_language_are_detected_among_their_candidates(model) -> None:
-    from awal.asr.streaming.decoder import BatchDecoder, DecodeRequest
+    from awal.asr.decoder import BatchDecoder, DecodeRequest
     from awal.audio import load_audio
 
     audios = [load_audio(SAMPLES / name, sr=16000) for name, _ in CLIPS[:2]]
@@ -91,7 +109,7 @@ def test_windows_without_a_language_are_detected_among_their_candidates(model) -
 
 
 def test_punctuation_joins_its_word_as_faster_whisper_joins_it() -> None:
-    from awal.asr.streaming.decoder import _merge_punctuation
+    from awal.asr.decoder import _merge_punctuation
 
     def word(text: str, start: float) -> dict:
         return {"word": text, "start": start, "end": start + 0.2, "probability": 0.9}

@@ -1,14 +1,19 @@
-"""Decoding for many streams at once: one batched CTranslate2 call per language, with word times.
+"""The one Whisper decoder: windows of at most 30 s decoded in batches, with word times.
 
-The streaming engine gathers, from every session that has new audio, a window of at most 30 s
-and decodes them together: the windows' log-mel features (faster-whisper's, zero-padded to 30 s)
-go through the encoder as one batch, whatever their languages; windows without a language
-(``language=auto``) get Whisper's language detection on that encoder output, restricted to the
-languages the session allows; then the decoder runs greedily, one batch per language with its
-prompt, and CTranslate2's cross-attention alignment gives word times (the same computation as
+Every path that turns audio into text goes through :class:`BatchDecoder`, so that a CER measured
+is the CER served: the streaming engine (one window per session with new audio), batch
+transcription (``awal transcribe``: short inputs, and the speech windows of long ones), and
+evaluation (``awal eval asr``). The windows' log-mel features (faster-whisper's, zero-padded to
+30 s, or to each window's short context for a model trained so) go through the encoder as one
+batch per input length, whatever their languages; windows without a language (``language=auto``)
+get Whisper's language detection on that encoder output, restricted to the languages allowed;
+then the decoder runs, greedily unless a beam is asked for, one batch per language with its
+prompt (``<|startoftranscript|><|xx|><|transcribe|><|notimestamps|>``, the tokens
+faster-whisper's ``transcribe`` suppresses), at most ``max_new_tokens`` tokens, and
+CTranslate2's cross-attention alignment gives word times (the same computation as
 faster-whisper's ``word_timestamps``). Every hypothesis carries the language it was decoded in
-and the scores the engine's guards read: average log-probability, no-speech probability,
-compression ratio.
+and the scores the callers' guards read: average log-probability, no-speech probability,
+compression ratio. No temperature fallback, no sampling: the same audio gives the same tokens.
 """
 
 from __future__ import annotations
@@ -65,12 +70,13 @@ class Hypothesis:
 
 
 class BatchDecoder:
-    """Batched greedy decoding with word times over a loaded faster-whisper model."""
+    """Batched decoding (greedy, or beam search) with word times over a loaded faster-whisper model."""
 
     def __init__(self, model: WhisperModel, max_new_tokens: int = 128, context_bucket_s: float | None = None) -> None:
-        """``context_bucket_s``: encode each window with a short context of this granularity
-        (:func:`awal.asr.features.context_frames`), for a model trained so (its ``awal.json``
-        ``encoder_context``); None: 30 s, as faster-whisper does."""
+        """``max_new_tokens``: the most text tokens a window gets (a bound on a decoding loop's
+        cost). ``context_bucket_s``: encode each window with a short context
+        of this granularity (:func:`awal.asr.features.context_frames`), for a model trained so
+        (its ``awal.json`` ``encoder_context``); None: 30 s, as faster-whisper does."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -99,9 +105,13 @@ class BatchDecoder:
         width = context_frames(len(audio), self.context_bucket_s)
         return encoder_input(self.model.feature_extractor(np.asarray(audio, dtype=np.float32)), width)
 
-    def decode(self, requests: Sequence[DecodeRequest], word_times: bool = True) -> list[Hypothesis]:
+    def decode(self, requests: Sequence[DecodeRequest], word_times: bool = True,
+               beam_size: int = 1) -> list[Hypothesis]:  # fmt: skip
         """One hypothesis per request, in order; ``word_times=False`` skips the alignment (the
-        hypotheses then have no words)."""
+        hypotheses then have no words); ``beam_size`` 1 is greedy, more a beam search (Whisper's
+        patience and length penalty, 1.0)."""
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be at least 1, got {beam_size}")
         for request in requests:
             if len(request.audio) > 30 * SAMPLE_RATE:
                 raise ValueError(f"a window of {len(request.audio) / SAMPLE_RATE:.1f} s is longer than 30 s")
@@ -113,13 +123,13 @@ class BatchDecoder:
             by_width.setdefault(features.shape[-1], []).append(i)
         out: list[Hypothesis | None] = [None] * len(requests)
         for rows in by_width.values():  # one encoder batch per input length
-            hyps = self._decode_equal([requests[i] for i in rows], [inputs[i] for i in rows], word_times)
+            hyps = self._decode_equal([requests[i] for i in rows], [inputs[i] for i in rows], word_times, beam_size)
             for i, hyp in zip(rows, hyps):
                 out[i] = hyp
         return [h for h in out if h is not None]
 
     def _decode_equal(self, requests: Sequence[DecodeRequest], inputs: Sequence[tuple[np.ndarray, int]],
-                      word_times: bool) -> list[Hypothesis]:  # fmt: skip
+                      word_times: bool, beam_size: int = 1) -> list[Hypothesis]:  # fmt: skip
         """Requests whose encoder inputs have one length."""
         feats, frames = zip(*inputs)
         encoded = _Encoded(self.model, np.stack(feats))
@@ -140,20 +150,21 @@ class BatchDecoder:
             by_language.setdefault(lang, []).append(i)
         for language, indices in by_language.items():
             hyps = self._decode_language(language, encoded, indices, [requests[i].audio for i in indices],
-                                         [frames[i] for i in indices], word_times)  # fmt: skip
+                                         [frames[i] for i in indices], word_times, beam_size)  # fmt: skip
             for i, hyp in zip(indices, hyps):
                 out[i] = replace(hyp, language_probability=confidence[i])
         return [h for h in out if h is not None]
 
     def _decode_language(self, language: str, encoded: _Encoded, indices: list[int], audios: list[np.ndarray],
-                         frames: list[int], word_times: bool = True) -> list[Hypothesis]:  # fmt: skip
+                         frames: list[int], word_times: bool = True,
+                         beam_size: int = 1) -> list[Hypothesis]:  # fmt: skip
         tokenizer = self._tokenizer(language)
         encoder_output = encoded.subset(indices)
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         results = self.model.model.generate(
             encoder_output,
             [prompt] * len(audios),
-            beam_size=1,
+            beam_size=beam_size,
             max_length=len(prompt) + self.max_new_tokens,
             return_scores=True,
             return_no_speech_prob=True,
