@@ -1,9 +1,9 @@
 """espeak-ng, driven as a program: finding it, probing its Arabic voice, speaking a text.
 
 The synthetic corpus (:mod:`awal.data.synthetic`) and the TTS baseline backend
-(:mod:`awal.tts.espeak`) speak through here. What espeak-ng is given to read for each language is
-:mod:`awal.text.voicing`. No Python dependency beyond numpy and soundfile: espeak-ng writes a
-WAV to stdout.
+(:mod:`awal.tts.espeak`) speak through here. What espeak-ng is given to read for a line, and with
+which voice, is :func:`awal.text.voicing.espeak_request`, for both. No Python dependency beyond
+numpy and soundfile: espeak-ng writes a WAV to stdout.
 """
 
 from __future__ import annotations
@@ -68,9 +68,9 @@ def darija_letters(exe: str) -> Mapping[str, str]:
 
 
 def speak(exe: str, text: str, voice: str = ESPEAK_VOICE, *, pitch: int = 50, rate: int = 175) -> np.ndarray:
-    """espeak-ng's float32 samples at :data:`ESPEAK_RATE` for ``text`` (espeak input: see
-    :mod:`awal.text.voicing`) read by ``voice`` (``ar``, ``ar+m3``) at pitch ``-p`` (0-99) and
-    rate ``-s`` (words per minute).
+    """espeak-ng's float32 samples at :data:`ESPEAK_RATE` for ``text`` (espeak input: an
+    :class:`~awal.text.voicing.EspeakRequest`'s) read by ``voice`` (``ar``, ``ar+m3``) at pitch
+    ``-p`` (0-99) and rate ``-s`` (words per minute).
 
     Raises:
         RuntimeError: espeak-ng failed or wrote no audio (the message has its error).

@@ -18,8 +18,10 @@
 5. :func:`awal.data.prepare.prepare` normalizes the text to the language's default
    script, validates everything and writes the manifests and the report.
 
-How each language is voiced is :mod:`awal.text.voicing`; both are documented, with
-their limits, in docs/data.md ("Synthetic speech").
+How each language is voiced is :mod:`awal.text.voicing`: every sentence goes through
+:func:`~awal.text.voicing.espeak_request`, the dispatch the espeak-ng TTS voice uses too,
+so the corpus says what that voice says. Both are documented, with their limits, in
+docs/data.md ("Synthetic speech").
 
 Deterministic: the same text, options and seed give byte-identical audio and manifests,
 whatever the number of worker processes (espeak-ng is deterministic, and every random
@@ -50,13 +52,7 @@ from awal.errors import InputError
 from awal.espeak import ESPEAK_RATE, EspeakNotFoundError, darija_letters, espeak_version, find_espeak, speak
 from awal.languages import get_language
 from awal.text.normalize import normalize
-from awal.text.voicing import (
-    DARIJA_LETTERS,
-    ESPEAK_VOICE,
-    darija_espeak_input,
-    spoken_text,
-    tamazight_espeak_input,
-)
+from awal.text.voicing import DARIJA_LETTERS, espeak_request, espeak_voice
 
 if TYPE_CHECKING:
     from awal.data.prepare import PrepareReport
@@ -122,8 +118,8 @@ class Voice:
 
     @property
     def espeak_name(self) -> str:
-        """The ``-v`` argument: ``ar+m3``."""
-        return f"{ESPEAK_VOICE}+{self.variant}"
+        """The ``-v`` argument: ``ar+m3`` (:func:`~awal.text.voicing.espeak_voice`)."""
+        return espeak_voice(self.variant)
 
 
 @dataclass(frozen=True)
@@ -411,13 +407,8 @@ class _Voicing:
     def __call__(self, sentence: str) -> tuple[str, str]:
         """``(spoken text, espeak input)``; the input is empty when nothing can be said."""
         if sentence not in self.cache:
-            text = spoken_text(sentence, self.lang, lexicon=self.lexicon)
-            if get_language(self.lang).family == "ary":
-                said = darija_espeak_input(text, letters=self.letters)
-            else:
-                said = tamazight_espeak_input(text, self.lang)
-            pronounceable = any(unicodedata.category(ch)[0] in "LN" for ch in said)
-            self.cache[sentence] = (text, said if pronounceable else "")
+            request = espeak_request(sentence, self.lang, letters=self.letters, lexicon=self.lexicon)
+            self.cache[sentence] = (request.text, request.espeak_input)
         return self.cache[sentence]
 
 

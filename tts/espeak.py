@@ -1,9 +1,10 @@
 """The espeak-ng voice: the always-available baseline backend, through the same front-end.
 
 A sentence goes through :func:`awal.tts.frontend.encode` (the ``tts`` profile, the canonical script,
-unknown characters reported) like any voice's input, then through :mod:`awal.text.voicing` (what
-espeak-ng's Arabic voice reads for Darija, Tamazight and Kabyle; the synthetic corpus speaks
-through the same rules) to espeak-ng (:mod:`awal.espeak`). espeak-ng writes 22,050 Hz.
+unknown characters reported) like any voice's input, then through
+:func:`awal.text.voicing.espeak_request` (the same spoken text, what espeak-ng's Arabic voice reads
+for it, with which voice: the one dispatch the synthetic corpus speaks through too) to espeak-ng
+(:mod:`awal.espeak`). espeak-ng writes 22,050 Hz.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from awal.espeak import ESPEAK_RATE, darija_letters, find_espeak, speak
-from awal.languages import get_language
-from awal.text.voicing import ESPEAK_VOICE, darija_espeak_input, tamazight_espeak_input
+from awal.text.voicing import espeak_request
 from awal.tts.frontend import encode
 
 __all__ = ["EspeakVoice"]
@@ -45,10 +45,11 @@ class EspeakVoice:
             return np.zeros(0, dtype=np.float32), encoded.text
         if self._exe is None:
             self._exe = find_espeak()
-        family = get_language(lang).family
-        if family == "ary":
-            said = darija_espeak_input(encoded.text, letters=darija_letters(self._exe))
-        else:
-            said = tamazight_espeak_input(encoded.text, family)
         rate = int(round(BASE_RATE * speed))
-        return speak(self._exe, said, f"{ESPEAK_VOICE}+{self.variant}", pitch=self.pitch, rate=rate), encoded.text
+        request = espeak_request(
+            sentence, lang, variant=self.variant, pitch=self.pitch, rate=rate, letters=darija_letters(self._exe)
+        )
+        if not request.espeak_input:  # letters espeak-ng has no reading for (چ ژ alone)
+            return np.zeros(0, dtype=np.float32), request.text
+        audio = speak(self._exe, request.espeak_input, request.voice, pitch=request.pitch, rate=request.rate)
+        return audio, request.text

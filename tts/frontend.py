@@ -11,9 +11,10 @@ Symbols are **graphemes of one canonical script per language** (why, and the inv
 docs/tts.md): Darija in Arabic script, Tamazight in IRCAM Tifinagh, Kabyle in Kabyle Latin.
 Three steps, each a pure function:
 
-1. :func:`spoken_text`: the ``tts`` normalization profile (:mod:`awal.text.normalize`: numbers,
-   dates, times, money, phone numbers, units and abbreviations spelled out), then every word
-   written in the canonical script (Arabizi and French words of a Darija line through the
+1. :func:`spoken_text` (:func:`awal.text.voicing.spoken_text`, the one the synthetic corpus
+   writes its transcripts with): the ``tts`` normalization profile (:mod:`awal.text.normalize`:
+   numbers, dates, times, money, phone numbers, units and abbreviations spelled out), then every
+   word written in the canonical script (Arabizi and French words of a Darija line through the
    Arabizi rules, :mod:`awal.text.arabizi`; Tamazight in Latin, IRCAM or informal, into
    Tifinagh, :mod:`awal.text.tifinagh`).
 2. :func:`symbols_of`: letter variants folded to one symbol each (the /g/ letters ڭ ݣ ڨ گ, the
@@ -29,7 +30,6 @@ No torch, no NeMo: the runtime and the recipe share this module.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -38,8 +38,7 @@ from functools import lru_cache
 
 from awal.errors import InputError
 from awal.languages import get_language
-from awal.text.normalize import normalize
-from awal.text.scripts import LATN, token_script
+from awal.text.voicing import spoken_text
 
 __all__ = [
     "CANONICAL_SCRIPT",
@@ -143,56 +142,6 @@ class Encoded:
     ids: tuple[int, ...]
     unknown: tuple[str, ...]
     symbol_set: str
-
-
-def spoken_text(text: str, lang: str) -> str:
-    """``text`` as it is said (the ``tts`` profile), every word in the canonical script."""
-    language = get_language(lang)
-    family = language.family
-    spoken = normalize(text, language, "tts")
-    if family == "ary":
-        spoken = " ".join(_darija_word(token) for token in spoken.split())
-    elif family == "zgh":
-        from awal.text.tifinagh import latin_to_tifinagh
-
-        spoken = latin_to_tifinagh(spoken, variant="ircam")
-    elif family == "kab":
-        from awal.text.tifinagh import tifinagh_to_latin
-
-        spoken = tifinagh_to_latin(spoken, variant="kab")
-    return unicodedata.normalize("NFC", spoken)
-
-
-def _darija_word(token: str) -> str:
-    """A word of a Darija line in Arabic script: Arabizi and French words (``l'hôpital``) through
-    the Arabizi rules, their accents and apostrophes dropped first. A word that mixes scripts
-    (``éكونوميقو``, typed with a French keyboard's letter in it) has its Latin runs converted the
-    same way and its Arabic letters kept."""
-    from awal.text.arabizi import arabizi_to_arabic
-
-    def latin(run: str) -> str:
-        plain = "".join(ch for ch in unicodedata.normalize("NFD", run) if not unicodedata.combining(ch))
-        return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", plain))
-
-    if token_script(token) == LATN:
-        return latin(token)
-    if not any(_is_latin_letter(ch) for ch in token):
-        return token
-    out: list[str] = []
-    for is_latin, group in itertools.groupby(token, key=_is_latin_letter):
-        run = "".join(group)
-        if not is_latin:
-            out.append(run)
-            continue
-        run = latin(run)
-        if out and run[:1] in "أإ":  # a word-initial vowel's seat, not wanted inside a word
-            run = run[1:]
-        out.append(run)
-    return "".join(out)
-
-
-def _is_latin_letter(ch: str) -> bool:
-    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
 
 
 def symbols_of(spoken: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

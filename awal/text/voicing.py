@@ -8,10 +8,11 @@ trilled r, and (inherited from espeak's base table) ə, ʃ, ʑ, θ, ð, β, ç, 
 
 Two steps, both documented with their tables in docs/data.md ("How each language is voiced"):
 
-1. :func:`spoken_text`: the line as it is said, in its language's orthography: Arabizi
-   Darija written in Arabic script (:mod:`awal.text.arabizi`), then the ``tts``
-   normalization profile (numbers, dates, times, money spelled out). This is the text the
-   manifest carries.
+1. :func:`spoken_text`: the line as it is said: the ``tts`` normalization profile (numbers,
+   dates, times, money, units spelled out in the line's own script), then every word in the
+   language's canonical script: Darija in Arabic script (Arabizi and French words through
+   :mod:`awal.text.arabizi`), Tamazight in Tifinagh, Kabyle in Latin. The synthetic corpus's
+   manifest text and the TTS front-end's text (:mod:`awal.tts.frontend`) are this one text.
 2. :func:`espeak_input`: what espeak-ng reads.
 
    * **Darija**: Arabic script, read by espeak's own Arabic rules, after
@@ -26,6 +27,11 @@ Two steps, both documented with their tables in docs/data.md ("How each language
      spread to the word's vowels, schwa epenthesis in consonant runs (IRCAM spelling does
      not write schwa), Kabyle spirantization, and stress on the last full vowel.
 
+:func:`espeak_request` is the one dispatch from a line to espeak-ng: the spoken text, what
+espeak-ng reads, with which voice, pitch and rate. The synthetic corpus
+(:mod:`awal.data.synthetic`) and the espeak-ng TTS voice (:mod:`awal.tts.espeak`) both call it,
+so a line says the same thing in the ASR training corpus and from the TTS voice.
+
 >>> word_phonemes("azul", "zgh")
 "az'ul"
 >>> word_phonemes("fllawn", "zgh")
@@ -38,15 +44,16 @@ Two steps, both documented with their tables in docs/data.md ("How each language
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Mapping
 
-from awal.languages import get_language
+from awal.languages import Language, get_language
 from awal.text.arabizi import Lexicon, arabizi_to_arabic
 from awal.text.normalize import normalize
-from awal.text.scripts import ARAB, COMMON, LATN, TFNG, token_script
+from awal.text.scripts import ARAB, COMMON, LATN, TFNG, char_script, token_script
 from awal.text.tifinagh import latin_to_tifinagh, tifinagh_to_latin
 
 __all__ = [
@@ -57,11 +64,13 @@ __all__ = [
     "EMPHATICS",
     "ESPEAK_VOICE",
     "KABYLE_SPIRANTS",
+    "EspeakRequest",
     "darija_espeak_input",
     "espeak_input",
+    "espeak_request",
+    "espeak_voice",
     "spoken_text",
     "tamazight_espeak_input",
-    "to_espeak",
     "word_phonemes",
 ]
 
@@ -131,32 +140,135 @@ _SCHWA = "e"
 
 
 def spoken_text(line: str, lang: str, *, lexicon: Lexicon | None = None) -> str:
-    """The line as it is spoken, in the language's own spelling (the manifest text).
+    """``line`` as it is said, every word in the language's canonical script: the text a TTS voice
+    reads (:mod:`awal.tts.frontend`) and the synthetic corpus's manifest text, one function for both.
 
-    Darija written in Arabizi (most letters Latin) is first written in Arabic script
-    (with ``lexicon`` overriding the rules word by word); then every language goes through
-    the ``tts`` profile, which spells out numbers, dates, times, money and symbols.
+    First the ``tts`` profile in the line's own script, so that what is written beside a number
+    is read with it (``1000 dhs`` and ``5 km`` in Arabizi are money and a distance, as ``1000 درهم``
+    is in Arabic script). Then Darija words with Latin letters (Arabizi, French) are written in
+    Arabic script (:func:`_darija_word`; ``lexicon`` overrides the rules word by word), Tamazight
+    Latin in IRCAM Tifinagh, Kabyle Tifinagh in Latin: the scripts the voices' symbols are in.
+
+    >>> spoken_text("3tini 50 DH", "ary")
+    'عتيني خمسين درهم'
+    >>> spoken_text("azul 2", "zgh")
+    'ⴰⵣⵓⵍ ⵙⵉⵏ'
     """
     language = get_language(lang)
-    if language.family == "ary" and token_script(line) == LATN:
-        line = arabizi_to_arabic(line, lexicon=lexicon)
-    return normalize(line, language, "tts")
+    spoken = normalize(line, language, "tts")
+    if language.family == "ary":
+        spoken = " ".join(_darija_word(token, lexicon, language) for token in spoken.split())
+    elif language.family == "zgh":
+        spoken = latin_to_tifinagh(spoken, variant="ircam")
+    elif language.family == "kab":
+        spoken = tifinagh_to_latin(spoken, variant="kab")
+    return unicodedata.normalize("NFC", spoken)
+
+
+def _darija_word(token: str, lexicon: Lexicon | None = None, language: Language | str = "ary") -> str:
+    """One token of a (``tts``-normalized) Darija line, in Arabic script.
+
+    A Latin token (Arabizi ``3lach``, French ``l'hôpital``) goes through the Arabizi rules whole,
+    its accents and apostrophes dropped first: ``é`` is read as ``e`` (the rules take ASCII only)
+    and ``l'h`` as l + h. A token with Arabic letters and a Latin run (``éكونوميقو``, ``سûر``: a
+    French keyboard's letter typed into an Arabic word) has each Latin run converted the same way
+    and its Arabic letters kept. A digit the rules leave in the word (``la6dt``: 6 is no Arabizi
+    letter) is then spelled out as in an Arabic-script line, where the ``tts`` profile reads a digit
+    that touches Arabic letters as a number: the spoken text has no digits left.
+    """
+    if not any(_is_latin_letter(ch) for ch in token):
+        return token
+    if token_script(token) == LATN and not any(char_script(ch) == ARAB for ch in token):
+        word = _arabizi(token, lexicon)
+    else:
+        out: list[str] = []
+        for is_latin, group in itertools.groupby(token, key=_is_latin_letter):
+            run = "".join(group)
+            if is_latin:
+                run = _arabizi(run, lexicon)
+                if out and run[:1] in "أإ":  # a word-initial vowel's seat, not wanted inside a word
+                    run = run[1:]
+            out.append(run)
+        word = "".join(out)
+    if token_script(word) == ARAB and any(ch.isdigit() for ch in word):
+        word = normalize(word, language, "tts")
+    return word
+
+
+def _arabizi(latin: str, lexicon: Lexicon | None) -> str:
+    """Latin text through the Arabizi rules, without its accents and apostrophes."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFD", latin) if not unicodedata.combining(ch))
+    return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", plain), lexicon=lexicon)
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
 
 
 # --- step 2: espeak's input ----------------------------------------------------------------
 
 
-def espeak_input(text: str, lang: str) -> str:
-    """What espeak-ng's ``ar`` voice reads for ``text`` (a :func:`spoken_text`)."""
+def espeak_input(text: str, lang: str, *, letters: Mapping[str, str] = DARIJA_LETTERS) -> str:
+    """What espeak-ng's ``ar`` voice reads for ``text`` (a :func:`spoken_text`): Darija through
+    :func:`darija_espeak_input` (with the letter table ``letters``), Tamazight and Kabyle through
+    :func:`tamazight_espeak_input`."""
     family = get_language(lang).family
     if family == "ary":
-        return darija_espeak_input(text)
+        return darija_espeak_input(text, letters=letters)
     return tamazight_espeak_input(text, family)
 
 
-def to_espeak(line: str, lang: str, *, lexicon: Lexicon | None = None) -> str:
-    """:func:`espeak_input` of :func:`spoken_text`: a line as read, to espeak's input."""
-    return espeak_input(spoken_text(line, lang, lexicon=lexicon), lang)
+def espeak_voice(variant: str | None = None) -> str:
+    """espeak-ng's ``-v`` argument: :data:`ESPEAK_VOICE`, every language's voice, with a variant
+    (``m3`` -> ``ar+m3``) or without."""
+    return f"{ESPEAK_VOICE}+{variant}" if variant else ESPEAK_VOICE
+
+
+@dataclass(frozen=True)
+class EspeakRequest:
+    """What espeak-ng is asked for one line: ``espeak-ng -v voice -p pitch -s rate`` reading
+    ``espeak_input``.
+
+    Attributes:
+        text: the spoken text (:func:`spoken_text`): the manifest text, the TTS front-end's text.
+        espeak_input: what espeak-ng reads (:func:`espeak_input`); empty when nothing in the line
+            can be said (symbols only, or only letters espeak-ng would not read).
+        voice: the ``-v`` argument (:func:`espeak_voice`).
+        pitch: ``-p``, 0-99.
+        rate: ``-s``, words per minute.
+    """
+
+    text: str
+    espeak_input: str
+    voice: str
+    pitch: int = 50
+    rate: int = 175
+
+
+def espeak_request(
+    line: str,
+    lang: str,
+    *,
+    variant: str | None = None,
+    pitch: int = 50,
+    rate: int = 175,
+    letters: Mapping[str, str] = DARIJA_LETTERS,
+    lexicon: Lexicon | None = None,
+) -> EspeakRequest:
+    """The one way from a line to espeak-ng: its :func:`spoken_text` (with ``lexicon`` for Arabizi),
+    what the language's voice reads for it (:func:`espeak_input`; ``letters``: the Darija letter
+    table for the installed espeak-ng, :func:`awal.espeak.darija_letters`), and the voice
+    (:func:`espeak_voice` of ``variant``), pitch and rate to read it with. The synthetic corpus and
+    the espeak-ng TTS voice both call it, so that a line sounds the same in both.
+
+    >>> espeak_request("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ!", "zgh", variant="m3")
+    EspeakRequest(text='ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ!', espeak_input="[[az'ul]] [[f@l:'awn]]!", voice='ar+m3', pitch=50, rate=175)
+    """
+    text = spoken_text(line, lang, lexicon=lexicon)
+    said = espeak_input(text, lang, letters=letters)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in said):
+        said = ""
+    return EspeakRequest(text, said, espeak_voice(variant), pitch, rate)
 
 
 def _is_punct(ch: str) -> bool:
@@ -195,8 +307,9 @@ def darija_espeak_input(text: str, *, letters: Mapping[str, str] = DARIJA_LETTER
     """Arabic-script Darija -> the Arabic-script text espeak-ng's ``ar`` voice reads.
 
     :data:`DARIJA_LETTERS` maps ڭ ݣ ڨ -> گ and ڤ ڥ -> ف (``letters`` may replace the
-    table, e.g. :data:`DARIJA_LETTERS_FALLBACK`); Latin tokens (French words) are
-    written in Arabic script by the Arabizi rules; clause punctuation is kept (as ASCII
+    table, e.g. :data:`DARIJA_LETTERS_FALLBACK`); words with Latin letters (French words)
+    are written in Arabic script as :func:`spoken_text` writes them (a spoken text has
+    none left, but for an acronym); clause punctuation is kept (as ASCII
     ``, . ? ! ; :``); every other character that is not an Arabic letter, haraka or digit
     (quotes, apostrophes, symbols, Tifinagh) is dropped, since espeak reads symbols aloud.
     """
@@ -204,8 +317,7 @@ def darija_espeak_input(text: str, *, letters: Mapping[str, str] = DARIJA_LETTER
     out: list[str] = []
     for token in text.split():
         lead, word, trail = _punct_split(token)
-        if token_script(word) == LATN:
-            word = arabizi_to_arabic(word)
+        word = _darija_word(word)
         word = re.sub(r"['’ʼ‘]", "", word).translate(table)
         parts = [p for p in _ARABIC_KEEP.split(word) if p]
         if not parts:
