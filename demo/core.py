@@ -9,7 +9,9 @@ The models load on first use and are shared by every visitor of one :class:`Demo
 
 from __future__ import annotations
 
+import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -25,7 +27,8 @@ from awal.errors import InputError
 
 if TYPE_CHECKING:
     from awal.asr.streaming.engine import StreamingEngine
-    from awal.asr.streaming.session import Event, StreamSession
+    from awal.asr.streaming.session import Event, StreamOptions, StreamSession
+    from awal.asr.streaming.worker import Delivery, EngineWorker
     from awal.asr.transcribe import Segment, Transcriber
     from awal.tts.synthesize import Speech, Voice
 
@@ -59,6 +62,9 @@ EXAMPLES = (
 MIN_SECONDS = 0.2  # shorter than this is not a recording
 SILENCE = 1e-4  # peak amplitude under which a recording holds nothing
 KEEP_S = 3600  # how long an answer's files (speech, transcripts) stay to be downloaded
+STOP_WAIT_S = 120  # the longest a stopped microphone waits for its last results
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,22 @@ class LiveTranscript:
     def text(self) -> str:
         return " ".join(t for t in [*self.finals, self.interim] if t)
 
+    def take(self, events: Iterable[Event]) -> None:
+        """Apply the stream's events: a final result's words join the finished ones (and end
+        the interim words), an interim result replaces them; other events change nothing."""
+        from awal.asr.streaming.session import Result
+
+        for event in events:
+            if not isinstance(event, Result):
+                continue
+            self.language = event.language
+            if event.is_final:
+                if event.transcript:
+                    self.finals.append(event.transcript)
+                self.interim = ""
+            else:
+                self.interim = event.transcript
+
 
 @dataclass(frozen=True)
 class RoundTrip:
@@ -131,6 +153,12 @@ def _script(value: str | None) -> str | None:
     return None if value in (None, "", "default") else value
 
 
+def _raise(failure: Exception | None) -> None:
+    """A decoding failure the engine's worker reported, raised for the page (which logs it)."""
+    if failure is not None:
+        raise RuntimeError(f"decoding failed: {failure}") from failure
+
+
 def _check_samples(samples: np.ndarray, sr: int) -> None:
     if samples.size < MIN_SECONDS * sr:
         raise InputError("The recording is empty: record (or upload) some speech first.")
@@ -159,7 +187,8 @@ class Demo:
         self._lock = threading.Lock()
         self._transcriber: Transcriber | None = None
         self._engine: StreamingEngine | None = None
-        self._mail: dict[StreamSession, list[Event]] = {}
+        self._worker: EngineWorker | None = None
+        self._inbox: dict[StreamSession, queue.Queue[Delivery]] = {}
         self._voices: dict[str, Voice] = {}
         self.out_dir = Path(tempfile.mkdtemp(prefix="awal-demo-"))
 
@@ -183,6 +212,26 @@ class Demo:
 
                 self._engine = StreamingEngine(self.config.asr_model, cpu_threads=self.config.threads)
             return self._engine
+
+    def worker(self) -> EngineWorker:
+        """The one thread that steps the engine (its contract: one driver), started on first use;
+        every visitor's microphone goes through it, as the service's connections do."""
+        engine = self.engine()
+        with self._lock:
+            if self._worker is None:
+                from awal.asr.streaming.worker import EngineWorker
+
+                self._worker = EngineWorker(engine)
+                self._worker.start()
+            return self._worker
+
+    def close(self) -> None:
+        """Stop the engine's worker thread (open microphone streams are dropped)."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+            self._inbox.clear()
+        if worker is not None:
+            worker.stop()
 
     def model_languages(self) -> tuple[str, ...]:
         return tuple(sorted(self.engine().info.languages))
@@ -245,7 +294,9 @@ class Demo:
     def live_push(self, live: LiveTranscript | None, chunk: tuple[int, np.ndarray] | None, language: str = "ary",
                   script: str | None = None) -> LiveTranscript:  # fmt: skip
         """Feed one microphone chunk; the transcript so far (finished utterances and the
-        current one's interim words), decoded by the same engine the service uses."""
+        current one's interim words). The chunk goes to the engine's worker thread, which decodes
+        every visitor's stream in batches (as the service's does): this returns at once, with
+        what was decoded up to now."""
         from awal.asr.streaming.session import StreamOptions
 
         live = live if live is not None else LiveTranscript()
@@ -253,25 +304,28 @@ class Demo:
             return live
         if live.session is None:
             self._check_language(language)
-            live.session = self.engine().open(StreamOptions(language=language, script=_script(script)))
+            live.session = self._open(StreamOptions(language=language, script=_script(script)))
         samples = mic_samples(chunk)
         live.received_s += len(samples) / 16000
-        live.session.push(samples)
-        self._collect(live, self.engine().step())
+        events = self.worker().push(live.session, samples)
+        failure = self._receive(live)  # decoded before this chunk came
+        live.take(events)  # an endpoint in this chunk may close an utterance at once
+        failure = self._receive(live) or failure
+        _raise(failure)
         return live
 
     def live_stop(self, live: LiveTranscript | None) -> LiveTranscript:
-        """The end of the recording: what is left is decoded as final."""
+        """The end of the recording: what is left is decoded as final; this waits until the
+        worker has handed over every result of the stream (each exactly once)."""
         if live is None or live.session is None:
             return live or LiveTranscript()
-        session = live.session
-        session.close()
-        engine = self.engine()
-        while session.pending() is not None:
-            self._collect(live, engine.step())
-        self._collect(live, {})
-        engine.discard(session)
-        live.session = None
+        worker = self.worker()
+        worker.close(live.session)
+        if not worker.wait([live.session], timeout=STOP_WAIT_S):
+            log.warning("demo: a stopped stream was not decoded in %d s; its last words are lost", STOP_WAIT_S)
+        failure = self._receive(live)
+        self._drop(live)
+        _raise(failure)
         return live
 
     def live_forget(self, live: LiveTranscript | None) -> None:
@@ -279,29 +333,43 @@ class Demo:
         results, so that nothing of it stays in the engine."""
         if live is None or live.session is None:
             return
-        self.engine().discard(live.session)
-        with self._lock:
-            self._mail.pop(live.session, None)
-        live.session = None
+        self._drop(live)
 
-    def _collect(self, live: LiveTranscript, events: dict[StreamSession, list[Event]]) -> None:
-        """Sort a decoding pass's events into each session's mailbox (a pass decodes every
-        visitor's stream), then apply this one's."""
-        from awal.asr.streaming.session import Result
-
+    def _open(self, options: StreamOptions) -> StreamSession:
+        """A new engine session whose events the worker puts in its own inbox."""
+        worker = self.worker()
+        session = worker.engine.open(options)
+        inbox: queue.Queue[Delivery] = queue.Queue()
         with self._lock:
-            for session, evs in events.items():
-                self._mail.setdefault(session, []).extend(evs)
-            mine = self._mail.pop(live.session, []) if live.session is not None else []
-        for event in mine:
-            if isinstance(event, Result):
-                live.language = event.language
-                if event.is_final:
-                    if event.transcript:
-                        live.finals.append(event.transcript)
-                    live.interim = ""
-                else:
-                    live.interim = event.transcript
+            self._inbox[session] = inbox
+        worker.register(session, inbox)
+        return session
+
+    def _drop(self, live: LiveTranscript) -> None:
+        """Forget ``live``'s session: in the worker, the engine and the inboxes."""
+        session, live.session = live.session, None
+        if session is None:
+            return
+        with self._lock:
+            self._inbox.pop(session, None)
+        self.worker().forget(session)
+
+    def _receive(self, live: LiveTranscript) -> Exception | None:
+        """Apply what the worker handed over for ``live``'s stream, oldest first; a decoding
+        failure it reported is returned (the events around it are applied all the same)."""
+        with self._lock:
+            inbox = self._inbox.get(live.session) if live.session is not None else None
+        failure = None
+        while inbox is not None:
+            try:
+                item = inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Exception):
+                failure = item
+            else:
+                live.take(item[1])
+        return failure
 
     # --- speech ------------------------------------------------------------------------------
 
@@ -313,7 +381,7 @@ class Demo:
         if voice and voice != "default":
             return voice
         if self.config.tts_voice:
-            from awal.tts.export import read_voice_info
+            from awal.tts.folder import read_voice_info
 
             if language in read_voice_info(self.config.tts_voice)["languages"]:
                 return self.config.tts_voice

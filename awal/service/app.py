@@ -44,7 +44,8 @@ def create_app(
     from fastapi import FastAPI
 
     from awal.asr.streaming.engine import StreamingEngine
-    from awal.service.listen import EngineWorker, ListenLimits
+    from awal.asr.streaming.worker import EngineWorker
+    from awal.service.listen import ListenLimits
     from awal.service.routes import ServerState, asr_router, parse_keys
 
     env = os.environ

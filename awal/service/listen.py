@@ -8,30 +8,30 @@ A client connects with query parameters (``encoding=linear16|mulaw|alaw``, ``sam
 end, ``Metadata``. Each channel of a ``multichannel`` call is an independent stream (agent and
 customer); otherwise channels are mixed down. docs/streaming.md has the messages in full.
 
-The engine's decoding runs in one worker thread (:class:`EngineWorker`) that batches every
-session's pending work; this module only decodes audio, pushes it, and sends what comes back.
+The engine's decoding runs in one worker thread (:class:`~awal.asr.streaming.worker.EngineWorker`,
+shared with the demo) that batches every session's pending work; a :class:`ListenConnection`
+only decodes audio, pushes it, and sends what comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from awal.asr.streaming.engine import StreamingEngine
-from awal.asr.streaming.session import Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
+from awal.asr.streaming.session import Event, Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
+from awal.asr.streaming.worker import Delivery, EngineWorker
 from awal.errors import InputError
 from awal.service.metrics import ArrivalClock, ServiceMetrics
 
-__all__ = ["EngineWorker", "ListenLimits", "ListenParams", "parse_params", "result_message"]
+__all__ = ["ListenConnection", "ListenLimits", "ListenParams", "parse_params", "result_message"]
 
 SAMPLE_RATE = 16000
 ENCODINGS = ("linear16", "mulaw", "alaw")
@@ -189,75 +189,12 @@ def result_message(result: Result, channel: int, channels: int, request_id: str,
     }
 
 
-class EngineWorker:
-    """Runs :meth:`StreamingEngine.step` in a thread and hands each session's events to its
-    connection's asyncio queue."""
-
-    def __init__(self, engine: StreamingEngine, metrics: ServiceMetrics | None = None) -> None:
-        self.engine = engine
-        self.metrics = metrics
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._queues: dict[StreamSession, tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = {}
-        self._thread = threading.Thread(target=self._run, name="awal-engine", daemon=True)
-        self._decoding: set[StreamSession] = set()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-
-    def register(self, session: StreamSession, queue: asyncio.Queue) -> None:
-        self._queues[session] = (asyncio.get_running_loop(), queue)
-
-    def in_flight(self, sessions: list[StreamSession]) -> bool:
-        """Whether the worker is decoding a window of one of ``sessions`` right now."""
-        return any(s in self._decoding for s in sessions)
-
-    def forget(self, session: StreamSession) -> None:
-        self._queues.pop(session, None)
-        self.engine.discard(session)
-
-    def notify(self) -> None:
-        self._wake.set()
-
-    def push(self, session: StreamSession, samples: np.ndarray) -> list:
-        with self.engine.lock:
-            events = session.push(samples)
-        self._wake.set()
-        return events
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self.engine.lock:
-                self._decoding = {s for s in self.engine.sessions if s.pending() is not None}
-            try:
-                produced = self.engine.step()
-                if self.metrics is not None and self.engine.last_batch:
-                    self.metrics.decoded(self.engine.last_seconds, self.engine.last_batch)
-            except Exception as exc:  # noqa: BLE001 - a failed batch must not kill the worker
-                produced = {}
-                for loop, queue in list(self._queues.values()):
-                    loop.call_soon_threadsafe(queue.put_nowait, exc)
-            for session, events in produced.items():
-                target = self._queues.get(session)
-                if target is not None and events:
-                    loop, queue = target
-                    loop.call_soon_threadsafe(queue.put_nowait, (session, events))
-            # cleared only once the events are handed over: a connection waiting for its last
-            # results sees "not in flight" only after they are on its queue
-            self._decoding = set()
-            if produced:
-                continue
-            self._wake.wait(0.05)
-            self._wake.clear()
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _gone(message: Mapping[str, Any]) -> bool:
+    return message.get("type") == "websocket.disconnect"
 
 
 class _Stop(Exception):
@@ -268,131 +205,174 @@ class _Stop(Exception):
         self.code, self.reason = code, reason
 
 
-async def serve_listen(
-    websocket: Any,
-    worker: EngineWorker,
-    limits: ListenLimits,
-    model_info: Mapping[str, Any],
-    metrics: ServiceMetrics | None = None,
-    stopping: asyncio.Event | None = None,
-) -> None:
+@dataclass
+class _MessageRate:
+    """Messages counted per one-second window (the ``max_messages_per_second`` limit)."""
+
+    began: float = field(default_factory=time.monotonic)
+    count: int = 0
+
+    def over(self, limit: float) -> bool:
+        """Count one message; whether the current window has more than ``limit``."""
+        self.count += 1
+        if time.monotonic() - self.began >= 1.0:
+            self.began, self.count = time.monotonic(), 1
+            return False
+        return self.count > limit
+
+
+#: What the connection's outbox holds: a session's events (from the worker, or from a push), a
+#: decoding failure, a ready message (an Error), or None (nothing more: the end).
+_Outgoing = Delivery | dict | None
+
+
+class ListenConnection:
     """One ``/v1/listen`` connection, already accepted, authorized and admitted by the caller.
+
+    :meth:`open` parses the request and opens one engine session per stream; :meth:`serve` runs
+    the connection to its end. One method per concern:
+
+    - :meth:`audio`: a binary frame, decoded and pushed into each channel's session;
+    - :meth:`control`: the text messages ``KeepAlive``, ``Finalize`` and ``CloseStream`` (anything
+      else gets an ``Error`` message, and the connection goes on);
+    - :meth:`forward`: the one place messages leave while the connection runs (``Results``,
+      ``SpeechStarted``, ``UtteranceEnd``, ``Error``), in the order they were queued, and the
+      latency metrics of each result sent;
+    - :meth:`finish`: the end, however it came: the sessions are closed and everything they were
+      sent is decoded, the last results go out, then ``Metadata`` and the close code.
 
     When ``stopping`` is set (the server shuts down), the connection stops reading, decodes
     everything it received, sends the final results and ``Metadata``, and closes with 1001.
     """
-    from starlette.websockets import WebSocketDisconnect
 
-    request_id = str(uuid.uuid4())
-    created = _now()
-    try:
-        params = parse_params(dict(websocket.query_params))
-        decoder = _Decoder(params)
-        sessions = [worker.engine.open(params.options, channel=c) for c in range(decoder.streams)]
-    except InputError as exc:
-        await websocket.send_text(json.dumps({"type": "Error", "description": str(exc), "variant": "bad_request"}))
-        await websocket.close(code=CLOSE_POLICY, reason="bad request")
-        return
-    queue: asyncio.Queue = asyncio.Queue()
-    for session in sessions:
-        worker.register(session, queue)
-    channels = decoder.streams
-    lock = asyncio.Lock()
-    clock = ArrivalClock()
-    new_utterance = {session: True for session in sessions}
+    def __init__(self, websocket: Any, worker: EngineWorker, params: ListenParams, limits: ListenLimits,
+                 model_info: Mapping[str, Any], metrics: ServiceMetrics | None = None,
+                 stopping: asyncio.Event | None = None) -> None:  # fmt: skip
+        """Open the sessions (an :class:`InputError` if the engine cannot serve ``params``)."""
+        self.websocket = websocket
+        self.worker = worker
+        self.params = params
+        self.limits = limits
+        self.model_info = model_info
+        self.metrics = metrics
+        self.stopping = stopping
+        self.request_id = str(uuid.uuid4())
+        self.created = _now()
+        self.decoder = _Decoder(params)
+        self.sessions = [worker.engine.open(params.options, channel=c) for c in range(self.decoder.streams)]
+        self.outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        for session in self.sessions:
+            worker.register(session, self.outbox)
+        self.clock = ArrivalClock()
+        self.rate = _MessageRate()
+        self.close_code, self.close_reason = CLOSE_NORMAL, ""
+        self._new_utterance = {session: True for session in self.sessions}
 
-    async def send(message: dict) -> None:
-        async with lock:
-            await websocket.send_text(json.dumps(message, ensure_ascii=False))
+    @classmethod
+    async def open(cls, websocket: Any, worker: EngineWorker, limits: ListenLimits, model_info: Mapping[str, Any],
+                   metrics: ServiceMetrics | None = None, stopping: asyncio.Event | None = None
+                   ) -> ListenConnection | None:  # fmt: skip
+        """The connection of ``websocket``; None after telling the client what is wrong with its
+        request (an ``Error`` message, then close code 1008)."""
+        try:
+            return cls(websocket, worker, parse_params(dict(websocket.query_params)), limits, model_info, metrics,
+                       stopping)  # fmt: skip
+        except InputError as exc:
+            await websocket.send_text(json.dumps({"type": "Error", "description": str(exc), "variant": "bad_request"}))
+            await websocket.close(code=CLOSE_POLICY, reason="bad request")
+            return None
 
-    async def error(variant: str, description: str) -> None:
-        await send({"type": "Error", "variant": variant, "description": description})
+    @property
+    def channels(self) -> int:
+        return self.decoder.streams
 
-    def to_message(session: StreamSession, event: Any) -> dict | None:
-        if isinstance(event, Result):
-            return result_message(event, session.channel, channels, request_id, model_info)
-        if isinstance(event, SpeechStarted):
-            return {"type": "SpeechStarted", "channel": [session.channel, channels], "timestamp": event.timestamp}
-        if isinstance(event, UtteranceEnd):
-            channel = [session.channel, channels]
-            return {"type": "UtteranceEnd", "channel": channel, "last_word_end": event.last_word_end}
-        return None
+    # --- the read loop ---------------------------------------------------------------------------
 
-    def measure(session: StreamSession, result: Result) -> None:
-        """Latencies of a result just sent (see awal.service.metrics)."""
-        assert metrics is not None
-        now = time.monotonic()
-        if result.words and new_utterance[session]:
-            new_utterance[session] = False
-            began = clock.when(result.words[0].start)
-            if began is not None:
-                metrics.first_partial.observe(now - began)
-        if result.is_final and result.words:
-            trigger = "endpoint" if result.speech_final else "finalize" if result.from_finalize else "commit"
-            ended = clock.when(result.words[-1].end)
-            if ended is not None:
-                metrics.final.labels(trigger).observe(now - ended)
-        if result.is_final and (result.speech_final or result.from_finalize):
-            new_utterance[session] = True
+    async def serve(self) -> None:
+        """Read the client's messages until it ends the stream, leaves, breaks a limit or the
+        server stops; then :meth:`finish`."""
+        forwarder = asyncio.create_task(self.forward())
+        shutdown = asyncio.ensure_future(self.stopping.wait()) if self.stopping is not None else None
+        try:
+            await self._read(shutdown)
+        except _Stop as stop:
+            self.close_code, self.close_reason = stop.code, stop.reason
+        finally:
+            if shutdown is not None:
+                shutdown.cancel()
+            await self.finish(forwarder)
 
-    async def deliver(session: StreamSession, events: list) -> None:
-        for event in events:
-            message = to_message(session, event)
-            if message is not None:
-                await send(message)
-                if metrics is not None and isinstance(event, Result):
-                    measure(session, event)
+    async def _read(self, shutdown: asyncio.Future | None) -> None:
+        from starlette.websockets import WebSocketDisconnect
 
-    async def forward() -> None:
         while True:
-            item = await queue.get()
-            if item is None:
+            receive = asyncio.ensure_future(self.websocket.receive())
+            if shutdown is not None:
+                await asyncio.wait({receive, shutdown}, return_when=asyncio.FIRST_COMPLETED)
+                if not receive.done():
+                    receive.cancel()
+                    self.close_code, self.close_reason = CLOSE_GOING_AWAY, "server shutting down"
+                    await self._read_what_came()
+                    return
+            try:
+                message = await receive
+            except WebSocketDisconnect:
                 return
-            if isinstance(item, Exception):
-                await error("internal", f"decoding failed: {item}")
-                continue
-            session, events = item
-            await deliver(session, events)
+            if _gone(message):
+                return
+            await self.handle(message)
 
-    def pending() -> bool:
-        with worker.engine.lock:
-            return any(s.pending() is not None for s in sessions)
+    async def _read_what_came(self) -> None:
+        """The server is stopping: what already reached it is still taken, then the end."""
+        from starlette.websockets import WebSocketDisconnect
 
-    async def flush() -> None:
-        """Wait until every session has decoded all the audio it was given."""
-        worker.notify()
-        while pending() or worker.in_flight(sessions):
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.01)  # let the worker's hand-over callbacks run
+        while True:
+            try:
+                message = await asyncio.wait_for(self.websocket.receive(), timeout=0.05)
+            except (asyncio.TimeoutError, WebSocketDisconnect):
+                return
+            if _gone(message):
+                return
+            await self.handle(message)
 
-    rate_window = [time.monotonic(), 0]
-
-    async def handle(message: Mapping[str, Any]) -> None:
-        """One client message; raises :class:`_Stop` when the connection should end."""
-        rate_window[1] += 1
-        if time.monotonic() - rate_window[0] >= 1.0:
-            rate_window[:] = [time.monotonic(), 1]
-        elif rate_window[1] > limits.max_messages_per_second:
-            await error("rate_limit", f"more than {limits.max_messages_per_second:g} messages per second")
+    async def handle(self, message: Mapping[str, Any]) -> None:
+        """One client message (after the rate limit); raises :class:`_Stop` when the connection
+        should end."""
+        if self.rate.over(self.limits.max_messages_per_second):
+            self.error("rate_limit", f"more than {self.limits.max_messages_per_second:g} messages per second")
             raise _Stop(CLOSE_POLICY, "message rate")
         data = message.get("bytes")
         if data is not None:
-            if len(data) > limits.max_frame_bytes:
-                await error("frame_too_large", f"a frame of {len(data)} bytes; the limit is {limits.max_frame_bytes}")
-                raise _Stop(CLOSE_TOO_BIG, "frame too large")
-            before = decoder.seconds
-            for session, samples in zip(sessions, decoder(data)):
-                events = worker.push(session, samples)
-                if events:
-                    await deliver(session, events)
-            clock.arrived(decoder.seconds)
-            if metrics is not None:
-                metrics.received((decoder.seconds - before) * channels)
-            if decoder.seconds > limits.max_session_seconds:
-                await error("session_too_long", f"more than {limits.max_session_seconds:g} s of audio in one session")
-                raise _Stop(CLOSE_POLICY, "session too long")
-            return
-        text = message.get("text")
+            await self.audio(data)
+        else:
+            await self.control(message.get("text"))
+
+    # --- audio ---------------------------------------------------------------------------------
+
+    async def audio(self, data: bytes) -> None:
+        """A binary frame: decoded, pushed into each channel's session (the VAD's events go out
+        at once), counted against the frame and session limits."""
+        limits = self.limits
+        if len(data) > limits.max_frame_bytes:
+            self.error("frame_too_large", f"a frame of {len(data)} bytes; the limit is {limits.max_frame_bytes}")
+            raise _Stop(CLOSE_TOO_BIG, "frame too large")
+        before = self.decoder.seconds
+        for session, samples in zip(self.sessions, self.decoder(data)):
+            events = self.worker.push(session, samples)
+            if events:
+                self.outbox.put_nowait((session, events))
+        self.clock.arrived(self.decoder.seconds)
+        if self.metrics is not None:
+            self.metrics.received((self.decoder.seconds - before) * self.channels)
+        if self.decoder.seconds > limits.max_session_seconds:
+            self.error("session_too_long", f"more than {limits.max_session_seconds:g} s of audio in one session")
+            raise _Stop(CLOSE_POLICY, "session too long")
+
+    # --- control messages ------------------------------------------------------------------------
+
+    async def control(self, text: str | None) -> None:
+        """``KeepAlive`` (nothing to do), ``Finalize`` (decode what was sent as final, and wait
+        for it), ``CloseStream`` (the end); anything else: an ``Error`` message."""
         try:
             control = json.loads(text) if text else None
             kind = control.get("type") if isinstance(control, dict) else None
@@ -401,69 +381,101 @@ async def serve_listen(
         if kind == "KeepAlive":
             return
         if kind == "Finalize":
-            with worker.engine.lock:
-                for session in sessions:
-                    session.finalize()
-            await flush()
+            self.worker.finalize(self.sessions)
+            await self._flush()
             return
         if kind == "CloseStream":
             raise _Stop(CLOSE_NORMAL, "")
-        await error("bad_message", "text messages must be JSON with type KeepAlive, Finalize or CloseStream; "
-                    f"got {str(text)[:80]!r}")  # fmt: skip
+        self.error("bad_message", "text messages must be JSON with type KeepAlive, Finalize or CloseStream; "
+                   f"got {str(text)[:80]!r}")  # fmt: skip
 
-    def gone(message: Mapping[str, Any]) -> bool:
-        return message.get("type") == "websocket.disconnect"
+    # --- results ---------------------------------------------------------------------------------
 
-    forwarder = asyncio.create_task(forward())
-    shutdown = asyncio.ensure_future(stopping.wait()) if stopping is not None else None
-    close_code, close_reason = CLOSE_NORMAL, ""
-    try:
+    def error(self, variant: str, description: str) -> None:
+        """An ``Error`` message, sent after what is already queued."""
+        self.outbox.put_nowait({"type": "Error", "variant": variant, "description": description})
+
+    async def forward(self) -> None:
+        """Send what the outbox holds, in order, until its end (None)."""
         while True:
-            receive = asyncio.ensure_future(websocket.receive())
-            if shutdown is not None:
-                await asyncio.wait({receive, shutdown}, return_when=asyncio.FIRST_COMPLETED)
-                if not receive.done():
-                    # the server is stopping: what already reached it is still taken, then the end
-                    receive.cancel()
-                    close_code, close_reason = CLOSE_GOING_AWAY, "server shutting down"
-                    while True:
-                        try:
-                            message = await asyncio.wait_for(websocket.receive(), timeout=0.05)
-                        except (asyncio.TimeoutError, WebSocketDisconnect):
-                            break
-                        if gone(message):
-                            break
-                        await handle(message)
-                    break
-            try:
-                message = await receive
-            except WebSocketDisconnect:
-                break
-            if gone(message):
-                break
-            await handle(message)
-    except _Stop as stop:
-        close_code, close_reason = stop.code, stop.reason
-    finally:
-        if shutdown is not None:
-            shutdown.cancel()
-        # the end of the stream, however it came: decode everything that was sent, then report
-        tail = decoder(b"", last=True)
-        with worker.engine.lock:
-            for session, samples in zip(sessions, tail):
-                if len(samples):
-                    session.push(samples)
-                session.close()
+            item = await self.outbox.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                await self._send({"type": "Error", "variant": "internal", "description": f"decoding failed: {item}"})
+            elif isinstance(item, dict):
+                await self._send(item)
+            else:
+                await self._deliver(*item)
+
+    async def _deliver(self, session: StreamSession, events: list[Event]) -> None:
+        for event in events:
+            message = self._message(session, event)
+            if message is not None:
+                await self._send(message)
+                if self.metrics is not None and isinstance(event, Result):
+                    self._measure(session, event)
+
+    def _message(self, session: StreamSession, event: Event) -> dict | None:
+        channel = [session.channel, self.channels]
+        if isinstance(event, Result):
+            return result_message(event, session.channel, self.channels, self.request_id, self.model_info)
+        if isinstance(event, SpeechStarted):
+            return {"type": "SpeechStarted", "channel": channel, "timestamp": event.timestamp}
+        if isinstance(event, UtteranceEnd):
+            return {"type": "UtteranceEnd", "channel": channel, "last_word_end": event.last_word_end}
+        return None
+
+    async def _send(self, message: dict) -> None:
+        await self.websocket.send_text(json.dumps(message, ensure_ascii=False))
+
+    def _measure(self, session: StreamSession, result: Result) -> None:
+        """Latencies of a result just sent (see awal.service.metrics)."""
+        assert self.metrics is not None
+        now = time.monotonic()
+        if result.words and self._new_utterance[session]:
+            self._new_utterance[session] = False
+            began = self.clock.when(result.words[0].start)
+            if began is not None:
+                self.metrics.first_partial.observe(now - began)
+        if result.is_final and result.words:
+            trigger = "endpoint" if result.speech_final else "finalize" if result.from_finalize else "commit"
+            ended = self.clock.when(result.words[-1].end)
+            if ended is not None:
+                self.metrics.final.labels(trigger).observe(now - ended)
+        if result.is_final and (result.speech_final or result.from_finalize):
+            self._new_utterance[session] = True
+
+    # --- the end ---------------------------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        """Wait until every session has decoded all the audio it was given, and the worker has
+        handed the results over."""
+        self.worker.notify()
+        while self.worker.busy(self.sessions):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)  # let the worker's hand-over callbacks run
+
+    async def finish(self, forwarder: asyncio.Task) -> None:
+        """The end of the stream, however it came: decode everything that was sent, send the
+        last results and ``Metadata``, close with :attr:`close_code`; the sessions are forgotten."""
+        from starlette.websockets import WebSocketDisconnect
+
+        tail = self.decoder(b"", last=True)
+        with self.worker.engine.lock:  # every channel at once: their last windows share a batch
+            for session, samples in zip(self.sessions, tail):
+                self.worker.close(session, samples)
         try:
-            await flush()
-            queue.put_nowait(None)
+            await self._flush()
+            self.outbox.put_nowait(None)
             await forwarder
-            await send({"type": "Metadata", "transaction_key": "deprecated", "request_id": request_id,
-                        "created": created, "duration": round(decoder.seconds, 3), "channels": params.channels,
-                        "models": [model_info.get("name")], "model_info": dict(model_info)})  # fmt: skip
-            await websocket.close(code=close_code, reason=close_reason)
+            await self._send({"type": "Metadata", "transaction_key": "deprecated", "request_id": self.request_id,
+                              "created": self.created, "duration": round(self.decoder.seconds, 3),
+                              "channels": self.params.channels, "models": [self.model_info.get("name")],
+                              "model_info": dict(self.model_info)})  # fmt: skip
+            await self.websocket.close(code=self.close_code, reason=self.close_reason)
         except (WebSocketDisconnect, RuntimeError):
             forwarder.cancel()  # the client is gone: nobody to send to
         finally:
-            for session in sessions:
-                worker.forget(session)
+            for session in self.sessions:
+                self.worker.forget(session)

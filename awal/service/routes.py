@@ -18,13 +18,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse, Response
 
-from awal.service.listen import (
-    CLOSE_POLICY,
-    CLOSE_TRY_LATER,
-    EngineWorker,
-    ListenLimits,
-    serve_listen,
-)
+from awal.asr.streaming.worker import EngineWorker
+from awal.service.listen import CLOSE_POLICY, CLOSE_TRY_LATER, ListenConnection, ListenLimits
 from awal.service.metrics import ServiceMetrics
 
 __all__ = ["ServerState", "asr_router", "key_from"]
@@ -125,7 +120,10 @@ def asr_router(state: ServerState) -> APIRouter:
             return
         state.active += 1
         try:
-            await serve_listen(websocket, state.worker, state.limits, state.model_info, state.metrics, state.stopping)
+            connection = await ListenConnection.open(websocket, state.worker, state.limits, state.model_info,
+                                                     state.metrics, state.stopping)  # fmt: skip
+            if connection is not None:
+                await connection.serve()
         finally:
             state.active -= 1
 
