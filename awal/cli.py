@@ -386,6 +386,8 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt = args.format or _FORMAT_BY_SUFFIX.get(out.suffix.lower(), "wav")
     options = SpeechOptions(rate=args.rate, speed=args.speed)
+    if not out.parent.is_dir():  # said before any audio is made, naming the folder (not a traceback)
+        raise InputError(f"--out {out}: the folder {out.parent} does not exist")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     said: list[str] = []
     samples = rate = 0

@@ -127,6 +127,69 @@ def test_keys_are_required(server) -> None:
     assert code == 1000
 
 
+def test_a_non_ascii_key_is_refused_like_a_wrong_one(server) -> None:
+    import urllib.error
+    import urllib.request
+
+    import websockets.exceptions
+
+    address, _ = server
+    url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000"
+    for query, headers in (("&token=%C3%A9", {}), ("", {"Authorization": "Bearer é"}),
+                           ("", {"Authorization": "Token é"})):  # fmt: skip
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            asyncio.run(_talk(url + query, [], headers=headers))
+        assert refused.value.response.status_code == 403, (query, headers)
+    for query, headers in (("?token=%C3%A9", {}), ("", {"Authorization": "Bearer é"})):
+        request = urllib.request.Request(f"http://{address}/v1/audio/transcriptions{query}", data=b"",
+                                         headers=headers, method="POST")  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=30)
+        assert error.value.code == 401 and json.loads(error.value.read())["error"]["code"] == "invalid_api_key"
+
+
+def test_zero_sample_rate_or_channels_is_a_bad_request_not_the_default(server) -> None:
+    address, _ = server
+    auth = {"Authorization": f"Token {KEY}"}
+    for name in ("sample_rate", "channels"):
+        url = f"ws://{address}/v1/listen?encoding=linear16&{name}=0"
+        messages, code = asyncio.run(_talk(url, [b"\0\0" * 1600], headers=auth))
+        assert code == 1008 and messages[0]["type"] == "Error", (name, messages)
+        assert messages[0]["variant"] == "bad_request" and name in messages[0]["description"]
+
+
+def test_a_deeply_nested_control_message_is_a_bad_message_and_the_stream_goes_on(server) -> None:
+    import websockets
+
+    from awal.audio import load_audio
+
+    address, _ = server
+    auth = {"Authorization": f"Token {KEY}"}
+    url = f"ws://{address}/v1/listen?encoding=linear16&sample_rate=16000&language=ary"
+    speech = load_audio(SAMPLES / "ary_000218.wav", sr=16000)
+    pcm = (np.concatenate([speech, np.zeros(8000, np.float32)]) * 32767).astype("<i2").tobytes()
+    deep = 100_000
+
+    async def call() -> tuple[list[dict], int | None]:
+        async with websockets.connect(url, additional_headers=auth) as ws:
+            reader = asyncio.create_task(_read_until_closed(ws))
+            await ws.send("[" * deep)
+            await ws.send('{"a":' * deep + "1" + "}" * deep)
+            for i in range(0, len(pcm), 3200):  # the audio after them is still heard
+                await ws.send(pcm[i : i + 3200])
+                await asyncio.sleep(0.01)
+            await ws.send(json.dumps({"type": "CloseStream"}))
+            return await asyncio.wait_for(reader, 120), ws.close_code
+
+    messages, code = asyncio.run(call())
+    assert code == 1000
+    errors = [m for m in messages if m["type"] == "Error"]
+    assert [e["variant"] for e in errors] == ["bad_message", "bad_message"], errors
+    assert messages[-1]["type"] == "Metadata" and abs(messages[-1]["duration"] - len(pcm) / 2 / 16000) < 0.01
+    assert any(m["type"] == "Results" and m["is_final"] and m["channel"]["alternatives"][0]["transcript"]
+               for m in messages)  # fmt: skip
+
+
 def test_bad_parameters_and_capacity(server) -> None:
     import websockets.exceptions
 
@@ -188,6 +251,32 @@ def test_openai_errors(server, tmp_path) -> None:
     wrong = openai.OpenAI(base_url=f"http://{address}/v1", api_key="nope", max_retries=0)
     with pytest.raises(openai.AuthenticationError), open(SAMPLES / "ary_000218.wav", "rb") as f:
         wrong.audio.transcriptions.create(model="whisper-base", file=f)
+
+
+def test_openai_errors_name_the_field_the_client_sent(server) -> None:
+    openai = pytest.importorskip("openai")
+    address, _ = server
+    client = openai.OpenAI(base_url=f"http://{address}/v1", api_key=KEY, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as err, open(SAMPLES / "ary_000218.wav", "rb") as f:
+        client.audio.transcriptions.create(model="whisper-base", file=f, language="ary", extra_body={"script": "xyz"})
+    assert err.value.param == "script" and "xyz" in str(err.value)
+    with pytest.raises(openai.BadRequestError) as err, open(SAMPLES / "ary_000218.wav", "rb") as f:
+        client.audio.transcriptions.create(model="whisper-base", file=f, language="xx")
+    assert err.value.param == "language"
+
+
+def test_a_language_the_model_was_not_exported_for_is_the_language_fields_error() -> None:
+    openai = pytest.importorskip("openai")
+    proc, address, log = start_server("--threads", "2")  # the bundled model: Darija and Tamazight, no Kabyle
+    try:
+        client = openai.OpenAI(base_url=f"http://{address}/v1", api_key="none", max_retries=0)
+        with pytest.raises(openai.BadRequestError) as err, open(SAMPLES / "ary_000218.wav", "rb") as f:
+            client.audio.transcriptions.create(model="whisper-base-awal", file=f, language="kab")
+        assert err.value.param == "language" and "kab" in str(err.value)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 def test_frame_size_and_message_rate_limits(server) -> None:

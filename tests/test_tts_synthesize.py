@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -199,6 +200,53 @@ def test_speech_endpoint_streams_sentence_by_sentence_and_refuses_bad_requests(s
         code, err = refused({"model": "awal", "input": "azul", "voice": "awal-voice", "language": "kab"})
         assert code == 400 and err["param"] == "voice" and "does not speak" in err["message"]
     assert refused({"model": "awal", "input": "x" * 5000, "language": "kab"})[1]["param"] == "input"
+
+
+def _speech(server: str, body: bytes, key: str = "speech-key") -> urllib.request.Request:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    return urllib.request.Request(f"http://{server}/v1/audio/speech", data=body, headers=headers)
+
+
+def test_speech_refuses_odd_numbers_zeros_and_deep_bodies_naming_the_field(server) -> None:
+    def refused(body: bytes, key: str = "speech-key") -> tuple[int, dict]:
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(_speech(server, body, key), timeout=60)
+        return error.value.code, json.loads(error.value.read())["error"]
+
+    start = b'{"model": "awal", "input": "\\u0633\\u0644\\u0627\\u0645", '
+    for field, value in (("sample_rate", b"Infinity"), ("sample_rate", b"-Infinity"), ("sample_rate", b"NaN"),
+                         ("sample_rate", b"1e400"), ("sample_rate", b"1" + b"0" * 400), ("sample_rate", b"0"),
+                         ("sample_rate", b"16000.5"), ("sample_rate", b"true"), ("sample_rate", b'"fast"'),
+                         ("sample_rate", b"[16000]"),
+                         ("speed", b"0"), ("speed", b"Infinity"), ("speed", b"NaN"), ("speed", b"false"),
+                         ("response_format", b'""')):  # fmt: skip
+        code, err = refused(start + b'"' + field.encode() + b'": ' + value + b"}")
+        assert code == 400 and err["param"] == field and err["type"] == "invalid_request_error", (field, value, err)
+    deep = 100_000
+    for body in (b"[" * deep + b"]" * deep, start + b'"voice": ' + b'{"a":' * deep + b"1" + b"}" * deep + b"}"):
+        code, err = refused(body)
+        assert code == 400 and "JSON" in err["message"], err
+    assert refused(start[:-2] + b"}", key="\u00e9")[0] == 401  # a non-ASCII key: refused, not a crash
+
+
+def test_speech_model_is_echoed_safely_whatever_it_holds(server) -> None:
+    for model in ("awal\r\nX-Injected: yes", "\u0635\u0648\u062a", "a\x00b", " awal\t", "m" * 10_000):
+        body = json.dumps({"model": model, "input": "سلام", "response_format": "pcm"}).encode()
+        with urllib.request.urlopen(_speech(server, body), timeout=60) as r:
+            assert r.status == 200 and r.headers["X-Injected"] is None and r.read()
+            echoed = r.headers["X-Awal-Model"]
+        assert echoed.isascii() and echoed.isprintable() and len(echoed) <= 300, echoed
+        if len(model) < 100:
+            assert urllib.parse.unquote(echoed) == model
+    with urllib.request.urlopen(_speech(server, b'{"model": "tts-1", "input": "\\u0633"}'), timeout=60) as r:
+        assert r.headers["X-Awal-Model"] == "tts-1"  # a plain name is echoed as it is
+
+
+def test_cli_names_a_missing_output_folder(tmp_path, run_awal) -> None:
+    folder = tmp_path / "missing" / "dir"
+    done = run_awal("synthesize", "سلام", "--lang", "ary", "--out", str(folder / "x.wav"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert str(folder) in done.stderr and "awal: error:" in done.stderr
 
 
 def test_default_voice_is_the_one_its_card_measured_better(tmp_path, monkeypatch) -> None:

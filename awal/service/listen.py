@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +42,8 @@ CLOSE_POLICY = 1008  # a wrong or missing API key
 CLOSE_TOO_BIG = 1009
 CLOSE_ERROR = 1011
 CLOSE_TRY_LATER = 1013  # at capacity: try again later
+
+_Default = TypeVar("_Default", int, None)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def _bool(params: Mapping[str, str], name: str, default: bool) -> bool:
     raise InputError(f"{name} must be true or false, got {value!r}")
 
 
-def _int(params: Mapping[str, str], name: str, default: int | None) -> int | None:
+def _int(params: Mapping[str, str], name: str, default: _Default) -> int | _Default:
+    """The integer parameter ``name``; ``default`` when it is absent or empty. 0 is a value like any
+    other (checked by the caller), never taken for "absent"."""
     value = params.get(name)
     if value is None or value == "":
         return default
@@ -90,10 +94,10 @@ def parse_params(params: Mapping[str, str]) -> ListenParams:
     if encoding not in ENCODINGS:
         raise InputError(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
     default_rate = 8000 if encoding in ("mulaw", "alaw") else 16000
-    rate = _int(params, "sample_rate", default_rate) or default_rate
+    rate = _int(params, "sample_rate", default_rate)
     if not 8000 <= rate <= 48000:
         raise InputError(f"sample_rate must be 8000-48000, got {rate}")
-    channels = _int(params, "channels", 1) or 1
+    channels = _int(params, "channels", 1)
     if not 1 <= channels <= 8:
         raise InputError(f"channels must be 1-8, got {channels}")
     endpointing_raw = params.get("endpointing")
@@ -372,11 +376,13 @@ class ListenConnection:
 
     async def control(self, text: str | None) -> None:
         """``KeepAlive`` (nothing to do), ``Finalize`` (decode what was sent as final, and wait
-        for it), ``CloseStream`` (the end); anything else: an ``Error`` message."""
+        for it), ``CloseStream`` (the end); anything else: an ``Error`` message. JSON nested deeper
+        than the parser's recursion limit is malformed too (RecursionError), not the end of the
+        connection."""
         try:
             control = json.loads(text) if text else None
             kind = control.get("type") if isinstance(control, dict) else None
-        except ValueError:
+        except (ValueError, RecursionError):
             kind = None
         if kind == "KeepAlive":
             return

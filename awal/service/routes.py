@@ -76,9 +76,15 @@ def key_from(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None
 
 
 def authorized(state: ServerState, key: str | None) -> bool:
+    """Whether ``key`` is one of the server's keys (any key when none is configured). Compared as
+    UTF-8 bytes, in constant time: ``hmac.compare_digest`` refuses a ``str`` that is not ASCII, and a
+    client's key can be anything (``?token=%C3%A9``)."""
     if state.open:
         return True
-    return key is not None and any(hmac.compare_digest(key, k) for k in state.api_keys)
+    if key is None:
+        return False
+    given = key.encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(given, k.encode("utf-8", "surrogatepass")) for k in state.api_keys)
 
 
 def asr_router(state: ServerState) -> APIRouter:

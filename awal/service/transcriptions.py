@@ -29,7 +29,8 @@ MAX_UPLOAD = 200 * 1024 * 1024
 
 
 def _language(transcriber: Transcriber, value: str | None) -> str:
-    """An awal code, or a Whisper code of the model (``ar`` -> ``ary``), or ``auto``."""
+    """An awal code the model serves, or a Whisper code of the model (``ar`` -> ``ary``), or ``auto``;
+    a language the model was not exported for is the ``language`` field's error, not the file's."""
     if not value:
         return "auto"
     from awal.languages import get_language
@@ -37,7 +38,9 @@ def _language(transcriber: Transcriber, value: str | None) -> str:
     for code, entry in transcriber.info.languages.items():
         if entry.whisper_token == value.lower():
             return code
-    return get_language(value).code  # UnknownLanguageError (an InputError) names the known codes
+    code = get_language(value).code  # UnknownLanguageError (an InputError) names the known codes
+    transcriber.info.language(code)  # ModelInfoError (an InputError) names the model's languages
+    return code
 
 
 def _verbose(result: Transcript, words: bool) -> dict[str, Any]:
@@ -77,10 +80,13 @@ def transcriptions_router(transcriber: Transcriber, authorized: Any) -> APIRoute
         granularities |= {str(g) for g in form.getlist("timestamp_granularities")}
         try:
             language = _language(transcriber, str(form.get("language") or "") or None)
+        except InputError as exc:
+            return _error(str(exc), "language")
+        try:  # the language is known good by now: what is left to be wrong is the script
             options = TranscribeOptions(language=language, script=str(form.get("script") or "") or None,
                                         word_timestamps="word" in granularities)  # fmt: skip
         except InputError as exc:
-            return _error(str(exc), "language")
+            return _error(str(exc), "script")
 
         def work() -> Transcript:
             from awal.audio import load_audio
