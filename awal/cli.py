@@ -414,15 +414,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         from awal.demo.app import main as demo_main
-        from awal.demo.core import DemoConfig
+        from awal.demo.core import DemoConfig, DemoLimits
     except ImportError as exc:
         print(f"error: the demo needs the demo extra ({exc.name} is missing): scripts/setup.sh serve,demo",
               file=sys.stderr)  # fmt: skip
         return 2
+    env_auth = os.environ.get("AWAL_DEMO_AUTH")
+    try:
+        auth = args.auth or ([_demo_login(env_auth)] if env_auth else [])  # (--auth is checked by argparse)
+        given = {name: getattr(args, name) for name in _DEMO_LIMITS if getattr(args, name) is not None}
+        limits = DemoLimits(**given)  # the defaults are DemoLimits'
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: AWAL_DEMO_AUTH: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     demo_main(args.host, args.port, args.share,
-              DemoConfig(asr_model=args.asr_model, tts_voice=args.tts_voice, threads=args.threads))  # fmt: skip
+              DemoConfig(asr_model=args.asr_model, tts_voice=args.tts_voice, threads=args.threads, limits=limits,
+                         auth=tuple(auth)))  # fmt: skip
     return 0
+
+
+_DEMO_LIMITS = ("max_file_mb", "max_audio_s", "max_stream_s", "max_text_chars", "concurrency", "queue_size",
+                "max_streams")  # fmt: skip
+
+
+def _demo_login(text: str) -> tuple[str, str]:
+    """``USER:PASS`` (the password may hold colons) as Gradio's ``(user, password)``."""
+    user, colon, password = text.partition(":")
+    if not (user and colon and password):
+        raise argparse.ArgumentTypeError("expected USER:PASS, both non-empty")
+    return user, password
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -585,6 +609,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--asr-model", help="a model folder or name (default: the bundled whisper-base-awal)")
     p.add_argument("--tts-voice", metavar="DIR", help="a voice folder (awal export tts) offered and used by default")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for recognition (default: CTranslate2's choice)")
+    p.add_argument("--auth", action="append", type=_demo_login, metavar="USER:PASS",
+                   help="a login the page and its API ask for (repeatable; also AWAL_DEMO_AUTH, kept out of ps); "
+                        "none: the demo is open. Put TLS in front (docs/demo.md)")  # fmt: skip
+    limits = p.add_argument_group("limits (docs/demo.md: the defaults suit a 2-core machine)")
+    limits.add_argument("--max-file-mb", type=float, metavar="MB", help="largest upload (default 64)")
+    limits.add_argument("--max-audio-s", type=float, metavar="S",
+                        help="longest file transcribed, read from its header (default 300)")
+    limits.add_argument("--max-stream-s", type=float, metavar="S",
+                        help="longest microphone recording (default 300)")
+    limits.add_argument("--max-text-chars", type=int, metavar="N",
+                        help="longest text synthesized or round-tripped (default 300)")
+    limits.add_argument("--concurrency", type=int, metavar="N",
+                        help="transcriptions and syntheses run at once, all together (default 2)")
+    limits.add_argument("--queue-size", type=int, metavar="N",
+                        help="jobs waiting at most; more visitors are told the queue is full (default 16)")
+    limits.add_argument("--max-streams", type=int, metavar="N", help="microphones at once (default 4)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("stream", help="stream an audio file to a running server (/v1/listen) and print its results")

@@ -3,19 +3,24 @@ speak), Synthesize, Round trip, About. ``awal demo`` starts it.
 
 Named API endpoints (``gradio_client``): ``/transcribe`` (file, language, script -> text, words,
 files), ``/synthesize`` (text, language, voice -> audio file), ``/round_trip`` (text, language,
-voice -> audio, transcript, CER). The queue lets several visitors in at once. A visitor's mistake
-comes back as a message (``gr.Error``); anything else is logged here and the page says only that
-something went wrong, never a traceback.
+voice -> audio, transcript, CER). The queue lets several visitors in at once, within the
+:class:`~awal.demo.core.DemoLimits` (jobs at once, jobs waiting, microphones, upload size). A visitor's
+mistake comes back as a message (``gr.Error``); anything else is logged here and the page says only
+that something went wrong, never a traceback. ``--auth`` puts a login in front of the page and the API;
+a public deployment wants more (docs/demo.md).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from awal.demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript
+from awal.demo.core import EXAMPLES, LANGUAGES, SCRIPTS, SPEECH_LANGUAGES, Demo, DemoConfig, LiveTranscript, span
 from awal.errors import InputError
 
 __all__ = ["build_app", "main"]
@@ -45,6 +50,10 @@ says how much of it came back. Both models know espeak-ng's voices well, so it f
 
 Source, recipes, model cards and figures: the awal repository (README, docs/demo.md).
 """
+
+
+#: Press the microphone's Stop button, where it is recording (its stop_recording event then runs).
+STOP_RECORDING = "() => { document.querySelector('#mic button.stop-button')?.click(); }"
 
 
 def held_out(model: str | None) -> str:
@@ -124,6 +133,10 @@ def build_app(demo: Demo) -> Any:
     if demo.config.tts_voice:
         voices.append((f"{demo.config.tts_voice} (--tts-voice)", demo.config.tts_voice))
     languages, scripts, speech_languages = list(LANGUAGES), list(SCRIPTS), list(SPEECH_LANGUAGES)
+    limits = demo.limits
+    chars = limits.max_text_chars
+    # the CPU-bound jobs share one concurrency group: `concurrency` of them at once in all, not per endpoint
+    work = "work"
 
     player = gr.WaveformOptions(show_recording_waveform=False)  # the browser's own <audio> player
 
@@ -139,22 +152,26 @@ def build_app(demo: Demo) -> Any:
                                    label="Microphone: words appear while you speak", elem_id="mic")  # fmt: skip
                     live_text = gr.Textbox(label="Live transcript", lines=3, elem_id="live-transcript")
                 with gr.Column():
-                    upload = gr.File(label="Audio file (wav, flac, mp3, ogg, ...)", type="filepath",
-                                     elem_id="upload")  # fmt: skip
+                    upload = gr.File(label=f"Audio file (wav, flac, mp3, ogg, ...; up to {span(limits.max_audio_s)}, "
+                                     f"{limits.max_file_mb:g} MB)", type="filepath", elem_id="upload")  # fmt: skip
                     go = gr.Button("Transcribe the file", variant="primary", elem_id="transcribe-button")
             text = gr.Textbox(label="Transcript", lines=3, elem_id="transcript")
             words = gr.Dataframe(headers=["word", "start (s)", "end (s)", "probability"], label="Word timings",
                                  interactive=False, elem_id="words")  # fmt: skip
             files = gr.File(label="Download the transcript (txt, srt)", file_count="multiple", elem_id="downloads")
             live = gr.State(None, delete_callback=demo.live_forget)  # the page closed mid-recording
-            go.click(transcribe, [upload, language, script], [text, words, files], api_name="transcribe")
-            mic.stream(listen, [mic, live, language, script], [live, live_text], stream_every=0.5,
-                       api_visibility="private", concurrency_limit=4)  # fmt: skip
+            go.click(transcribe, [upload, language, script], [text, words, files], api_name="transcribe",
+                     concurrency_id=work)  # fmt: skip
+            listening = mic.stream(listen, [mic, live, language, script], [live, live_text], stream_every=0.5,
+                                   api_visibility="private", concurrency_limit=limits.max_streams)  # fmt: skip
+            # a failed chunk (the recording's limit reached, ...) stops the recording: one message, not
+            # one per chunk while the browser goes on sending
+            listening.failure(None, js=STOP_RECORDING)
             mic.stop_recording(stop, [live], [live, live_text], api_visibility="private")
         with gr.Tab("Synthesize", id="synthesize"):
             with gr.Row():
-                say = gr.Textbox(label="Text (any script: Arabic, Latin/Arabizi, Tifinagh)", lines=3,
-                                 value=EXAMPLES[0][0], elem_id="tts-text")  # fmt: skip
+                say = gr.Textbox(label=f"Text (any script: Arabic, Latin/Arabizi, Tifinagh; up to {chars} characters)",
+                                 lines=3, value=EXAMPLES[0][0], max_length=chars, elem_id="tts-text")  # fmt: skip
                 with gr.Column():
                     say_language = gr.Dropdown(speech_languages, value="ary", label="Language", elem_id="tts-language")
                     voice = gr.Dropdown(voices, value="default", label="Voice", elem_id="tts-voice")
@@ -162,11 +179,12 @@ def build_app(demo: Demo) -> Any:
             spoken = gr.Audio(label="Speech (play or download)", type="filepath", elem_id="speech",
                               waveform_options=player)  # fmt: skip
             gr.Examples([list(example) for example in EXAMPLES], [say, say_language], label="Examples")
-            speak.click(synthesize, [say, say_language, voice], [spoken], api_name="synthesize")
+            speak.click(synthesize, [say, say_language, voice], [spoken], api_name="synthesize", concurrency_id=work)
         with gr.Tab("Round trip", id="round-trip"):
             gr.Markdown("Speak a sentence, transcribe it back, and see how much of it came back (CER).")
             with gr.Row():
-                rt_text = gr.Textbox(label="Sentence", value=EXAMPLES[2][0], lines=2, elem_id="rt-text")
+                rt_text = gr.Textbox(label="Sentence", value=EXAMPLES[2][0], lines=2, max_length=chars,
+                                     elem_id="rt-text")  # fmt: skip
                 with gr.Column():
                     rt_language = gr.Dropdown(speech_languages, value="zgh", label="Language", elem_id="rt-language")
                     rt_voice = gr.Dropdown(voices, value="default", label="Voice", elem_id="rt-voice")
@@ -176,16 +194,47 @@ def build_app(demo: Demo) -> Any:
             rt_score = gr.Markdown(elem_id="rt-score")
             gr.Examples([list(example) for example in EXAMPLES], [rt_text, rt_language], label="Examples")
             rt_go.click(round_trip, [rt_text, rt_language, rt_voice], [rt_audio, rt_heard, rt_score],
-                        api_name="round_trip")  # fmt: skip
+                        api_name="round_trip", concurrency_id=work)  # fmt: skip
         with gr.Tab("About", id="about"):
             gr.Markdown(ABOUT.format(held_out=held_out(demo.config.asr_model)), elem_id="about")
-    app.queue(default_concurrency_limit=2)
+    app.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
     return app
 
 
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) ends the demo as Ctrl-C does: Gradio closes its server
+    on KeyboardInterrupt and ``launch`` returns, so that the demo's folder is removed; by default
+    SIGTERM ends the process at once, with nothing cleaned up."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(host: str = "127.0.0.1", port: int = 7860, share: bool = False, config: DemoConfig | None = None) -> None:
-    """Build and launch the app (blocks until interrupted)."""
+    """Build and launch the app; blocks until interrupted (Ctrl-C, SIGTERM), then closes the demo
+    (its engine's worker, its folder of answers)."""
     demo = Demo(config)
-    app = build_app(demo)
-    app.launch(server_name=host, server_port=port, share=share, show_error=False,
-               allowed_paths=[str(demo.out_dir)])  # fmt: skip
+    app = None
+    try:
+        with _sigterm_interrupts():
+            app = build_app(demo)
+            app.launch(server_name=host, server_port=port, share=share, show_error=False,
+                       allowed_paths=[str(demo.out_dir)], max_file_size=demo.limits.max_file_bytes,
+                       auth=list(demo.config.auth) or None,
+                       auth_message="This demo asks for a login: ask whoever runs it.")  # fmt: skip
+    except KeyboardInterrupt:  # before Gradio's own wait caught it (while starting): its server may be up
+        log.info("demo: stopped while starting")
+        if app is not None:
+            app.close()
+    finally:
+        demo.close()

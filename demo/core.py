@@ -3,8 +3,10 @@ the streaming engine, synthesize, and the round trip. The Gradio app (:mod:`awal
 layer over :class:`Demo`; the tests drive both.
 
 Every user mistake (no audio, an empty or silent recording, a file that is not audio, text with
-nothing to say) raises :class:`~awal.errors.InputError` with a message written for the visitor.
-The models load on first use and are shared by every visitor of one :class:`Demo`.
+nothing to say, anything over the :class:`DemoLimits`) raises :class:`~awal.errors.InputError` with a
+message written for the visitor. The models load on first use and are shared by every visitor of one
+:class:`Demo`. Its files live in one temporary folder, ``awal-demo-<pid>-*``: removed when the demo
+closes or its process exits, and at the start of another demo once that process is gone.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +42,13 @@ __all__ = [
     "SPEECH_LANGUAGES",
     "Demo",
     "DemoConfig",
+    "DemoLimits",
     "LiveTranscript",
     "RoundTrip",
     "TranscriptView",
+    "audio_length",
+    "remove_stale_folders",
+    "span",
     "srt",
     "word_rows",
 ]
@@ -63,19 +71,58 @@ MIN_SECONDS = 0.2  # shorter than this is not a recording
 SILENCE = 1e-4  # peak amplitude under which a recording holds nothing
 KEEP_S = 3600  # how long an answer's files (speech, transcripts) stay to be downloaded
 STOP_WAIT_S = 120  # the longest a stopped microphone waits for its last results
+MAX_RATE_CHANNELS = 48000 * 2  # decoded samples per second of audio a file may hold: 48 kHz stereo
+FOLDER_PREFIX = "awal-demo-"  # the demo's temporary folder: awal-demo-<pid>-<random>
+_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-[^-]+")
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoLimits:
+    """What one visitor may ask, and how much runs at once: a public demo must not be made to
+    decode hours of audio, speak a book or queue without end. The defaults suit a 2-core machine
+    (docs/demo.md says why); ``awal demo`` has an option for each.
+
+    ``max_file_mb``: the largest upload (MiB; Gradio refuses more while it arrives).
+    ``max_audio_s``: the longest file transcribed, read from its header before decoding.
+    ``max_stream_s``: the longest microphone recording (seconds of audio received).
+    ``max_text_chars``: the longest text synthesized (and spoken in the round trip).
+    ``concurrency``: jobs (transcribe, synthesize, round trip) run at once, all together.
+    ``queue_size``: jobs waiting at most; more visitors are told the queue is full.
+    ``max_streams``: microphone streams served at once.
+    """
+
+    max_file_mb: float = 64
+    max_audio_s: float = 300
+    max_stream_s: float = 300
+    max_text_chars: int = 300
+    concurrency: int = 2
+    queue_size: int = 16
+    max_streams: int = 4
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not value > 0:
+                raise ValueError(f"DemoLimits.{name} must be positive, got {value!r}")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 2**20)
 
 
 @dataclass(frozen=True)
 class DemoConfig:
     """Which models the demo serves: ``asr_model`` a model folder or name (``None``: the bundled
     ``whisper-base-awal``); ``tts_voice`` a voice folder or name made the default voice of the
-    languages it speaks (``None``: each language's default)."""
+    languages it speaks (``None``: each language's default). ``limits``: see :class:`DemoLimits`.
+    ``auth``: ``(user, password)`` logins the page asks for (none: it is open), kept out of the repr."""
 
     asr_model: str | None = None
     tts_voice: str | None = None
     threads: int = 0
+    limits: DemoLimits = field(default_factory=DemoLimits)
+    auth: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -159,6 +206,67 @@ def _raise(failure: Exception | None) -> None:
         raise RuntimeError(f"decoding failed: {failure}") from failure
 
 
+def span(seconds: float) -> str:
+    """``5:00``, ``3:00:00``: a length as the visitor reads it."""
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def audio_length(path: str | os.PathLike[str]) -> tuple[float, int, int]:
+    """``(seconds, rate, channels)`` of an audio file from its header, never decoding it:
+    libsndfile's (wav, flac, ogg, mp3, ...), else ffprobe's (m4a, webm, ...). So that a long file is
+    refused before its samples fill the memory (3 hours of silence are a 546 KB FLAC, and GBs
+    decoded). A header without a length is refused: counting the samples would mean decoding them.
+    Raises :class:`~awal.audio.AudioError` for what is not audio, :class:`InputError` else."""
+    import soundfile as sf
+
+    # awal.audio's ffprobe report (audio_info would decode a file whose header has no length)
+    from awal.audio import _probe
+
+    try:
+        info = sf.info(str(path))
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as error:
+        failure = error  # not libsndfile's: ffprobe reads the container's header
+    else:
+        return info.frames / info.samplerate, int(info.samplerate), int(info.channels)
+    fmt, stream = _probe(Path(path).name, str(path), failure)
+    text = stream.get("duration") or fmt.get("duration")
+    if text in (None, "N/A"):
+        raise InputError(f"The length of this file ({Path(path).name}) is not in its header (a recording "
+                         "still being written?): convert it to WAV, FLAC or MP3 and upload that.")  # fmt: skip
+    return float(text), int(stream["sample_rate"]), int(stream["channels"])
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie, or another user's, counts: its folder stays)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_folders(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove the folders (``awal-demo-<pid>-*`` in ``root``, default the temporary directory)
+    of demos whose process is gone: killed, they could not remove their own. A live demo's folder
+    stays, and so does one whose owner cannot be told (no pid in its name: an older demo's).
+    A pid reused since by another process keeps its folder until that process ends too."""
+    if os.name != "posix":  # os.kill(pid, 0) is no probe on Windows
+        return []
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        match = _FOLDER.fullmatch(folder.name)
+        pid = int(match.group(1)) if match else 0
+        if pid <= 0 or pid == os.getpid() or not folder.is_dir() or _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def _check_samples(samples: np.ndarray, sr: int) -> None:
     if samples.size < MIN_SECONDS * sr:
         raise InputError("The recording is empty: record (or upload) some speech first.")
@@ -190,7 +298,15 @@ class Demo:
         self._worker: EngineWorker | None = None
         self._inbox: dict[StreamSession, queue.Queue[Delivery]] = {}
         self._voices: dict[str, Voice] = {}
-        self.out_dir = Path(tempfile.mkdtemp(prefix="awal-demo-"))
+        for gone in remove_stale_folders():
+            log.info("demo: removed %s, left by a demo that is gone", gone)
+        self.out_dir = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+        # removed by close(), else when this Demo is collected or at the interpreter's exit
+        self._remove_files = weakref.finalize(self, shutil.rmtree, self.out_dir, ignore_errors=True)
+
+    @property
+    def limits(self) -> DemoLimits:
+        return self.config.limits
 
     # --- models ------------------------------------------------------------------------------
 
@@ -226,12 +342,14 @@ class Demo:
             return self._worker
 
     def close(self) -> None:
-        """Stop the engine's worker thread (open microphone streams are dropped)."""
+        """The end of the demo: stop the engine's worker thread (open microphone streams are
+        dropped) and remove its folder, with the files of every answer."""
         with self._lock:
             worker, self._worker = self._worker, None
             self._inbox.clear()
         if worker is not None:
             worker.stop()
+        self._remove_files()
 
     def model_languages(self) -> tuple[str, ...]:
         return tuple(sorted(self.engine().info.languages))
@@ -240,16 +358,28 @@ class Demo:
 
     def transcribe_file(self, path: str | os.PathLike[str] | None, language: str = "auto",
                         script: str | None = None) -> TranscriptView:  # fmt: skip
-        """Transcribe an uploaded or recorded file, with word times."""
+        """Transcribe an uploaded or recorded file, with word times. Its length is checked from
+        its header first (:func:`audio_length`): a file over ``max_audio_s`` is never decoded."""
         from awal.audio import AudioError, load_audio
 
         if not path:
             raise InputError("No audio: upload a file or record one first.")
         try:
-            samples = load_audio(path, sr=16000)
+            seconds, rate, channels = audio_length(path)
+            self._check_length(seconds, rate, channels)
+            samples = load_audio(path, sr=16000, duration=self.limits.max_audio_s + 1)  # a header may lie
         except AudioError as exc:
             raise InputError(f"This file could not be read as audio ({Path(path).name}): {exc}") from None
         return self.transcribe_samples(samples, language, script)
+
+    def _check_length(self, seconds: float, rate: int, channels: int) -> None:
+        most = self.limits.max_audio_s
+        if seconds > most:
+            raise InputError(f"This file is too long ({span(seconds)}): the demo transcribes up to {span(most)} "
+                             "of audio. Upload a shorter piece.")  # fmt: skip
+        if seconds * rate * channels > most * MAX_RATE_CHANNELS:
+            raise InputError(f"This file has too many samples to decode ({channels} channels at {rate} Hz): the "
+                             f"demo takes up to {span(most)} of 48 kHz stereo. Mix it down to mono first.")
 
     def transcribe_samples(self, samples: np.ndarray, language: str = "auto", script: str | None = None
                            ) -> TranscriptView:  # fmt: skip
@@ -306,6 +436,11 @@ class Demo:
             self._check_language(language)
             live.session = self._open(StreamOptions(language=language, script=_script(script)))
         samples = mic_samples(chunk)
+        most = self.limits.max_stream_s
+        if live.received_s + len(samples) / 16000 > most:
+            self.live_forget(live)
+            raise InputError(f"The recording reached the demo's limit of {span(most)} and was stopped: "
+                             "press Record again to go on.")  # fmt: skip
         live.received_s += len(samples) / 16000
         events = self.worker().push(live.session, samples)
         failure = self._receive(live)  # decoded before this chunk came
@@ -402,6 +537,10 @@ class Demo:
 
         if not text or not text.strip():
             raise InputError("Type some text to speak first.")
+        most = self.limits.max_text_chars
+        if len(text) > most:
+            raise InputError(f"The text is too long ({len(text)} characters): the demo speaks up to {most} "
+                             "characters at a time. Shorten it and try again.")  # fmt: skip
         try:
             return synthesize(text, language, self._voice(voice, language))
         except InputError as exc:

@@ -5,14 +5,17 @@ each tab saved as a test artifact (``$AWAL_TEST_ARTIFACTS``, default ``build/tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +162,83 @@ def test_a_visitor_who_leaves_leaves_nothing_behind(demo: Demo) -> None:
     assert new.is_file() and not old.exists()
 
 
+# --- limits (defaults: docs/demo.md) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_silence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three hours of silence as a 16 kHz FLAC (about 546 KB): written a minute at a time, so
+    that the test never holds three hours of samples itself."""
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("long") / "three-hours.flac"
+    minute = np.zeros(16000 * 60, dtype=np.int16)
+    with sf.SoundFile(path, "w", 16000, 1, format="FLAC", subtype="PCM_16") as f:
+        for _ in range(180):
+            f.write(minute)
+    assert path.stat().st_size < 2**20
+    return path
+
+
+def test_a_long_file_is_refused_from_its_header_quickly_and_in_little_memory(demo: Demo, long_silence: Path) -> None:
+    """The length is read from the file's header, before decoding: three hours are refused at
+    once, without the ~700 MB their samples would take (the default limit is 5 minutes)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(InputError, match=r"too long \(3:00:00\).* up to 5:00"):
+            demo.transcribe_file(long_silence, "ary")
+        elapsed = time.monotonic() - began
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 2, f"refusing took {elapsed:.1f} s"
+    assert peak < 16 * 2**20, f"refusing took {peak / 2**20:.0f} MiB"
+
+
+def test_a_long_file_only_ffmpeg_reads_is_refused_from_ffprobes_header(demo: Demo, tmp_path: Path) -> None:
+    """An AAC .m4a (libsndfile cannot read it): its length comes from ffprobe, before decoding."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not installed (scripts/setup.sh installs it)")
+    m4a = tmp_path / "ten-minutes.m4a"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "600",
+                    "-c:a", "aac", str(m4a)], check=True)  # fmt: skip
+    began = time.monotonic()
+    with pytest.raises(InputError, match=r"too long \(10:00\)"):
+        demo.transcribe_file(m4a, "ary")
+    assert time.monotonic() - began < 5
+
+
+def test_a_too_long_text_is_refused(demo: Demo) -> None:
+    """Synthesis and the round trip take at most 300 characters (the default)."""
+    text = "ⴰⵣⵓⵍ " * 61  # 305 characters
+    with pytest.raises(InputError, match=r"too long \(305 characters\).* up to 300"):
+        demo.synthesize(text, "zgh")
+    with pytest.raises(InputError, match=r"too long \(305 characters\)"):
+        demo.round_trip(text, "zgh")
+    assert demo.synthesize(text[:300], "zgh").duration > 0  # the limit itself is allowed
+
+
+def test_a_microphone_stream_is_cut_at_its_limit(demo: Demo) -> None:
+    """A recording longer than the limit (5 minutes by default) is stopped with a message, and its
+    stream leaves the engine; a new recording (a fresh state, as the page's Stop gives) starts again."""
+    rng = np.random.default_rng(0)
+    live: LiveTranscript | None = None
+    session = None
+    with pytest.raises(InputError, match=r"limit of 5:00"):
+        for _ in range(2 * 300 + 10):  # 0.5 s chunks of a quiet room, as the browser sends them
+            live = demo.live_push(live, (48000, (rng.standard_normal(24000) * 10).astype(np.int16)), "ary")
+            session = session or live.session
+    assert live is not None and 299 <= live.received_s <= 301
+    assert live.session is None and session is not None and session not in demo.engine().sessions
+    again = demo.live_push(None, (48000, (rng.standard_normal(24000) * 10).astype(np.int16)), "ary")
+    assert again.session is not None
+    demo.live_forget(again)
+
+
 # --- the app, started for real ----------------------------------------------------------------
 
 
@@ -170,13 +250,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@dataclass(frozen=True)
+class Server:
+    """``awal demo`` started for real: its address, its process and its log."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextlib.contextmanager
+def _demo_server(log_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start ``awal demo ARGS`` on a free port, wait until it answers, terminate it at the end."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("demo") / "demo.log"
     with open(log_path, "w+") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "awal.cli", "demo", "--port", str(port)], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen([sys.executable, "-m", "awal.cli", "demo", "--port", str(port), *args], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 180
         while True:
@@ -190,12 +279,25 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     log.seek(0)
                     pytest.fail(f"awal demo did not start:\n{log.read()}")
                 time.sleep(0.5)
-        yield url
-        proc.terminate()
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield Server(url, proc, log_path)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with _demo_server(tmp_path_factory.mktemp("demo") / "demo.log") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def app_url(server: Server) -> str:
+    return server.url
 
 
 def test_gradio_client_calls_each_named_endpoint(app_url: str, tmp_path: Path) -> None:
@@ -229,6 +331,98 @@ def test_gradio_client_calls_each_named_endpoint(app_url: str, tmp_path: Path) -
         client.predict(handle_file(str(ROOT / "README.md")), "ary", "default", api_name="/transcribe")
     with pytest.raises(AppError, match="Type some text"):
         client.predict("", "ary", "default", api_name="/synthesize")
+    with pytest.raises(AppError, match=r"too long \(305 characters\)"):
+        client.predict("ⴰⵣⵓⵍ " * 61, "zgh", "default", api_name="/round_trip")
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident memory so far, in bytes (Linux's VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [row for row in status.splitlines() if row.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+def test_a_long_upload_is_refused_quickly_in_bounded_memory(server: Server, long_silence: Path) -> None:
+    """Three hours of silence in a 546 KB FLAC, uploaded: refused with the message, in seconds, and
+    the demo's peak memory barely moves (decoded, it would be ~700 MB of samples, and GBs in all)."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(server.url, verbose=False)
+    before = _peak_rss(server.proc.pid)
+    began = time.monotonic()
+    with pytest.raises(AppError, match=r"too long \(3:00:00\)"):
+        client.predict(handle_file(str(long_silence)), "ary", "default", api_name="/transcribe")
+    assert time.monotonic() - began < 15
+    grown = _peak_rss(server.proc.pid) - before
+    assert grown < 100 * 2**20, f"the demo's peak memory grew by {grown / 2**20:.0f} MiB"
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.parametrize(("stop", "serving"), [(signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGTERM, False)],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM-while-starting"])  # fmt: skip
+def test_temporary_folders_go_at_exit_and_stale_ones_at_start(tmp_path: Path, stop: signal.Signals,
+                                                              serving: bool) -> None:  # fmt: skip
+    """The demo's folder (``awal-demo-<pid>-*`` under $TMPDIR) is removed when it is stopped by a
+    signal (while it serves, or still starting: it exits 0 either way); at start, the folders of demos
+    that are gone are removed, never a live demo's (nor a folder whose owner is unknown)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    stale = tmp / f"awal-demo-{_dead_pid()}-k1lled"
+    live = tmp / f"awal-demo-{os.getpid()}-alive"  # this test's process stands in for a live demo
+    unknown = tmp / "awal-demo-x8j2_q0a"  # an older demo's folder: its owner cannot be told
+    for folder in (stale, live, unknown):
+        (folder / "answer").mkdir(parents=True)
+        (folder / "answer" / "speech.wav").write_bytes(b"RIFF")
+    with _demo_server(tmp_path / "demo.log", env={**os.environ, "TMPDIR": str(tmp)}) as started:
+        assert not stale.exists(), "a dead demo's folder was left at start"
+        assert live.exists() and unknown.exists()
+        (own,) = tmp.glob(f"awal-demo-{started.proc.pid}-*")
+        if serving:  # past Gradio's start-up, in its wait for Ctrl-C
+            from gradio_client import Client
+
+            assert "/synthesize" in Client(started.url, verbose=False).view_api(print_info=False, return_format="dict")[
+                "named_endpoints"]  # fmt: skip
+            time.sleep(2)
+        started.proc.send_signal(stop)
+        assert started.proc.wait(timeout=30) == 0, started.log.read_text()
+    assert not own.exists(), "the demo's folder is left after it stopped"
+    assert live.exists() and unknown.exists()
+
+
+def test_auth_and_the_limits_set_on_the_command_line(tmp_path: Path) -> None:
+    """``--auth USER:PASS``: the page and the API want a login; ``--max-text-chars`` and
+    ``--max-file-mb`` change the limits."""
+    import httpx
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError, AuthenticationError
+
+    big = tmp_path / "big.wav"
+    write_audio(big, np.zeros(16000 * 40, dtype=np.float32), 16000)  # 1.2 MB, 40 s
+    args = ("--auth", "visitor:open sesame", "--max-text-chars", "20", "--max-file-mb", "1")
+    with _demo_server(tmp_path / "demo.log", *args) as started:
+        with pytest.raises(AuthenticationError):
+            Client(started.url, verbose=False)
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(started.url, auth=("visitor", "open"), verbose=False)
+        with httpx.Client(base_url=started.url, timeout=30) as http:
+            assert http.get("config").status_code == 401
+            assert http.post("gradio_api/upload", files={"files": ("a.wav", b"RIFF")}).status_code == 401
+            assert http.post("login", data={"username": "visitor", "password": "open sesame"}).status_code == 200
+            refused = http.post("gradio_api/upload", files={"files": ("big.wav", big.read_bytes())})
+            assert refused.status_code == 413 and "maximum allowed size of 1048576 bytes" in refused.text
+        client = Client(started.url, auth=("visitor", "open sesame"), verbose=False)
+        assert load_audio(client.predict("Azul fllawn", "zgh", "default", api_name="/synthesize"), sr=None).size
+        with pytest.raises(AppError, match=r"too long \(21 characters\).* up to 20"):
+            client.predict("Azul fllawn, manzakin", "zgh", "default", api_name="/synthesize")
+        with pytest.raises(ValueError, match="exceeds the maximum file size"):  # the client knows the limit too
+            client.predict(handle_file(str(big)), "ary", "default", api_name="/transcribe")
 
 
 def _chromium() -> tuple[str, str] | None:
@@ -237,8 +431,9 @@ def _chromium() -> tuple[str, str] | None:
     return (browser, driver) if browser and driver else None
 
 
-@pytest.fixture(scope="module")
-def browser(app_url: str) -> Iterator[object]:
+@contextlib.contextmanager
+def _chrome(url: str) -> Iterator[object]:
+    """Headless Chromium on ``url``, whose microphone plays a recorded sample, in a loop."""
     found = _chromium()
     if found is None:
         pytest.fail("chromium and chromedriver are missing: scripts/setup.sh dev installs them")
@@ -254,9 +449,17 @@ def browser(app_url: str) -> Iterator[object]:
                 f"--use-file-for-fake-audio-capture={microphone}"):  # fmt: skip
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(found[1]), options=options)
-    driver.get(app_url)
-    yield driver
-    driver.quit()
+    try:
+        driver.get(url)
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser(app_url: str) -> Iterator[object]:
+    with _chrome(app_url) as driver:
+        yield driver
 
 
 def _wait(driver: object, predicate, timeout: float = 120):  # noqa: ANN001
@@ -346,3 +549,22 @@ def test_the_microphone_in_a_real_browser(browser) -> None:  # noqa: ANN001
     _wait(driver, lambda d: any(b.text.strip() == "Record" for b in d.find_elements(By.CSS_SELECTOR, "#mic button")))
     final = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#live-transcript textarea").get_attribute("value"))
     assert any("\u0600" <= ch <= "\u06ff" for ch in final)
+
+
+def test_a_recording_over_its_limit_stops_with_one_message(tmp_path: Path) -> None:
+    """``--max-stream-s 2``: past two seconds of audio the page says so, once, and the recording
+    stops (the Record button is back) instead of the browser sending chunk after refused chunk."""
+    from selenium.webdriver.common.by import By
+
+    with _demo_server(tmp_path / "demo.log", "--max-stream-s", "2") as started, _chrome(started.url) as driver:
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#mic button"))
+        (record,) = [b for b in driver.find_elements(By.CSS_SELECTOR, "#mic button") if b.text.strip() == "Record"]
+        record.click()
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#mic button.stop-button"), timeout=60)
+        said = "The recording reached the demo's limit of 0:02"
+        _wait(driver, lambda d: said in d.execute_script("return document.body.innerText"), timeout=60)
+        _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#mic button.stop-button"), timeout=30)
+        time.sleep(3)  # the browser would have sent six more chunks by now
+        assert driver.execute_script("return document.body.innerText").count(said) == 1
+        assert any(b.text.strip() == "Record" for b in driver.find_elements(By.CSS_SELECTOR, "#mic button"))
+        assert started.log.read_text().count(said) <= 2  # one refused chunk (Gradio logs its error)
