@@ -82,9 +82,6 @@ class TrainingSummary:
             details=details,
         )
 
-    def get(self, name: str, default: Any = None) -> Any:
-        """A common field or a detail by its JSON name."""
-        return getattr(self, name) if name in _COMMON else self.details.get(name, default)
 
 
 def write_summary(folder: str | os.PathLike[str], summary: TrainingSummary) -> Path:
