@@ -17,11 +17,15 @@ languages the model was trained for only.
 
 Results are small frozen dataclasses (:class:`Word`, :class:`Segment`, :class:`Transcript`), and
 both functions are generators: segments come out as they are decoded. An input that cannot be read
-or decoded gives a :class:`Transcript` with its ``error`` and the run goes on.
+or decoded gives a :class:`Transcript` with its ``error`` and the run goes on. Every segment lies
+within its input and every word within its segment. A file longer than 30 s is never held whole:
+it is read, resampled, run through the VAD and cut into speech windows block by block
+(:meth:`Transcriber.stream_segments`), so memory does not grow with its length.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -237,14 +241,19 @@ class Transcriber:
 
     # --- decoding ---------------------------------------------------------------------------
 
-    def segments(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], str, float]:
-        """(segments as decoded, awal language, its probability) of 16 kHz mono ``audio``."""
+    def _language(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[str, float]:
+        """(awal code, probability): the one asked for, or detected (Whisper looks at the first 30 s)."""
         if options.language == "auto":
-            lang, prob = self._detect(audio)
-        else:
-            lang, prob = get_language(options.language).code, 1.0
+            return self._detect(audio)
+        return get_language(options.language).code, 1.0
+
+    def segments(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], str, float]:
+        """(segments as decoded, awal language, its probability) of 16 kHz mono ``audio``. Every
+        segment lies within the audio and every word within its segment (:func:`_clamped`)."""
+        lang, prob = self._language(audio, options)
         if options.batch_size > 1 and options.vad:
-            return self._windowed(audio, options, lang), lang, prob
+            decoded = self.window_hypotheses(audio, lang, options)
+            return self._windowed(decoded, options, lang, len(audio) / SAMPLE_RATE), lang, prob
         token = self.info.whisper_token(lang)
         target = self._output_script(lang, options.script)
         common: dict[str, Any] = dict(
@@ -274,7 +283,7 @@ class Transcriber:
                          round(float(w.probability), 4))
                     for w in (seg.words or ())
                 )  # fmt: skip
-                yield Segment(
+                segment = Segment(
                     id=i,
                     start=t(seg.start),
                     end=t(seg.end),
@@ -286,6 +295,7 @@ class Transcriber:
                     no_speech_prob=round(float(seg.no_speech_prob), 4),
                     compression_ratio=round(float(seg.compression_ratio), 3),
                 )
+                yield _clamped(segment, length)  # faster-whisper can move a word's start before its segment's
 
         return convert(), lang, prob
 
@@ -304,48 +314,86 @@ class Transcriber:
         (:mod:`awal.asr.windows`: Silero VAD's speech, pauses left out), in order, ``batch_size``
         windows per decoder call, with ``beam_size``; nothing skipped, nothing decoded again.
         ``lang`` is an awal code. What ``awal transcribe`` and ``awal eval asr`` decode a long
-        input with."""
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
+        input with (a file too long to hold: :meth:`stream_segments`, the same windows)."""
+        from faster_whisper.vad import get_speech_timestamps
 
+        from awal.asr.windows import spans_of
+
+        windows = self._windows(spans_of(get_speech_timestamps(audio, _vad_options(options))), options)
+        yield from self._decoded(windows, (w.audio(audio) for w in windows), lang, options)
+
+    def _windows(self, spans: list[tuple[int, int]], options: TranscribeOptions) -> list[SpeechWindow]:
+        """The speech windows of VAD ``spans`` (joined or one per turn, :class:`TranscribeOptions`)."""
+        from awal.asr.windows import speech_windows
+
+        join = options.join_spans if options.join_spans is not None else not self.batch_decoder().context_bucket_s
+        return speech_windows(spans, options.window_s, SAMPLE_RATE, join=join)
+
+    def _decoded(self, windows: list[SpeechWindow], clips: Iterable[np.ndarray], lang: str,
+                 options: TranscribeOptions) -> Iterator[tuple[SpeechWindow, np.ndarray, Hypothesis]]:  # fmt: skip
+        """``(window, its audio, its hypothesis)``, ``batch_size`` windows per decoder call; ``clips``
+        gives each window's audio in order, and only a batch of them is held at a time."""
         from awal.asr.decoder import DecodeRequest
-        from awal.asr.windows import spans_of, speech_windows
 
         decoder = self.batch_decoder()
-        spans = spans_of(get_speech_timestamps(audio, VadOptions(max_speech_duration_s=options.window_s)))
-        join = options.join_spans if options.join_spans is not None else not decoder.context_bucket_s
-        windows = speech_windows(spans, options.window_s, SAMPLE_RATE, join=join)
         token = self.info.whisper_token(lang)
+        clips = iter(clips)
         for at in range(0, len(windows), options.batch_size):
             group = windows[at : at + options.batch_size]
-            clips = [w.audio(audio) for w in group]
-            requests = [DecodeRequest(clip, token, (token,)) for clip in clips]
+            audio = [next(clips) for _ in group]
+            requests = [DecodeRequest(clip, token, (token,)) for clip in audio]
             hyps = decoder.decode(requests, word_times=options.word_timestamps, beam_size=options.beam_size)
-            yield from zip(group, clips, hyps)
+            yield from zip(group, audio, hyps)
 
-    def _windowed(self, audio: np.ndarray, options: TranscribeOptions, lang: str) -> Iterator[Segment]:
-        """Segments of a long input from its speech windows (:meth:`window_hypotheses`); a window
-        the decoder heard only silence in is left out, and one whose result looks degenerate is
-        decoded again alone with the temperature ladder. One segment per window, or with
-        ``word_timestamps`` one per speech piece that has words; times are the input's."""
+    def stream_segments(self, blocks: Iterable[np.ndarray], reread: Callable[[], Iterable[np.ndarray]],
+                        options: TranscribeOptions) -> tuple[Iterator[Segment], str, float, float]:  # fmt: skip
+        """:meth:`segments` of an input given as a stream of 16 kHz mono ``blocks``
+        (:func:`awal.audio.stream_audio`), without holding it whole where the speech windows cut
+        the decoding (``batch_size`` > 1 with ``vad``): ``blocks`` is read once for Silero VAD
+        (frame by frame, :class:`~awal.asr.streaming.vad.StreamingVad`), the input's length and its
+        first 30 s (language detection); ``reread()`` streams it again as the windows are decoded
+        (:func:`~awal.asr.windows.window_audio`). Memory: a block, a batch of windows and a float
+        per 32 ms of audio, whatever the length; the segments are those :meth:`segments` gives of
+        the whole array (tested). Otherwise (faster-whisper's sequential transcribe) the blocks are
+        joined. Returns (segments as decoded, awal language, its probability, duration in seconds)."""
+        from awal.asr.windows import speech_spans, window_audio
+
+        if not (options.batch_size > 1 and options.vad):
+            audio = _joined(list(blocks))
+            segments, lang, prob = self.segments(audio, options)
+            return segments, lang, prob, len(audio) / SAMPLE_RATE
+        probs, length, head = _scan(blocks, 30 * SAMPLE_RATE)
+        lang, prob = self._language(head, options)
+        windows = self._windows(speech_spans(probs, length, SAMPLE_RATE, **vars(_vad_options(options))), options)
+        decoded = self._decoded(windows, window_audio(reread(), windows), lang, options)
+        return self._windowed(decoded, options, lang, length / SAMPLE_RATE), lang, prob, length / SAMPLE_RATE
+
+    def _windowed(self, decoded: Iterable[tuple[SpeechWindow, np.ndarray, Hypothesis]], options: TranscribeOptions,
+                  lang: str, length: float) -> Iterator[Segment]:  # fmt: skip
+        """Segments of a long input of ``length`` seconds from its decoded speech windows
+        (:meth:`window_hypotheses`); a window the decoder heard only silence in is left out, and
+        one whose result looks degenerate is decoded again alone with the temperature ladder. One
+        segment per window, or with ``word_timestamps`` one per speech piece that has words; times
+        are the input's, words within their segment (:func:`_clamped`)."""
         target = self._output_script(lang, options.script)
         ladder = replace(options, vad=False, batch_size=1, language=lang)
         count = 0
-        for window, clip, hyp in self.window_hypotheses(audio, lang, options):
+        for window, clip, hyp in decoded:
             silent, degenerate = _verdict(hyp, options)
             if degenerate and len(options.temperatures) > 1:
                 retried, _, _ = self.segments(clip, ladder)
                 for seg in retried:
-                    yield replace(seg, id=count, start=window.original_time(seg.start),
-                                  end=window.original_time(seg.end, is_end=True),
-                                  words=tuple(replace(w, start=window.original_time(w.start),
-                                                      end=window.original_time(w.end, is_end=True))
-                                              for w in seg.words))  # fmt: skip
+                    yield _clamped(replace(seg, id=count, start=window.original_time(seg.start),
+                                           end=window.original_time(seg.end, is_end=True),
+                                           words=tuple(replace(w, start=window.original_time(w.start),
+                                                               end=window.original_time(w.end, is_end=True))
+                                                       for w in seg.words)), length)  # fmt: skip
                     count += 1
                 continue
             if silent or not hyp.text.strip():
                 continue
             for seg in self._window_segments(window, hyp, lang, target, options.word_timestamps):
-                yield replace(seg, id=count)
+                yield _clamped(replace(seg, id=count), length)
                 count += 1
 
     def _window_segments(self, window: Any, hyp: Any, lang: str, target: str, timed: bool) -> list[Segment]:
@@ -421,7 +469,7 @@ class Transcriber:
             no_speech_prob=round(hyp.no_speech_prob, 4),
             compression_ratio=round(hyp.compression_ratio, 3),
         )
-        return Transcript(path, (segment,), lang, hyp.language_probability, duration)
+        return Transcript(path, (_clamped(segment, duration),), lang, hyp.language_probability, duration)
 
 
 def _verdict(hyp: Any, options: TranscribeOptions) -> tuple[bool, bool]:
@@ -442,19 +490,92 @@ def _has_speech(audio: np.ndarray) -> bool:
     return bool(get_speech_timestamps(audio, VadOptions()))
 
 
+def _clamped(segment: Segment, length: float) -> Segment:
+    """``segment`` inside ``[0, length]`` (seconds) and each of its words inside the segment, every
+    start at or before its end. Whisper's times can overrun the audio, faster-whisper moves a
+    first word that looks too long to start before its segment, and a word on the boundary of two
+    speech pieces of a window maps back to a start after its end: every path that makes segments
+    ends here, so a subtitle's words never fall outside its cue."""
+    start = _within(segment.start, 0.0, length)
+    end = _within(segment.end, start, length)
+    words = []
+    for w in segment.words:
+        word_start = _within(w.start, start, end)
+        words.append(replace(w, start=word_start, end=_within(w.end, word_start, end)))
+    return replace(segment, start=start, end=end, words=tuple(words))
+
+
+def _within(value: float, low: float, high: float) -> float:
+    return round(min(max(float(value), low), high), 3)
+
+
+def _vad_options(options: TranscribeOptions) -> Any:
+    """Silero VAD's options for the speech windows: no turn longer than a window."""
+    from faster_whisper.vad import VadOptions
+
+    return VadOptions(max_speech_duration_s=options.window_s)
+
+
+def _scan(blocks: Iterable[np.ndarray], keep: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """One pass over a stream of 16 kHz blocks: Silero VAD's probability of each frame (what
+    faster-whisper computes over the whole array), the stream's length (samples) and its first
+    ``keep`` samples. Holds a block and a float per 32 ms, never the stream."""
+    from awal.asr.streaming.vad import StreamingVad
+
+    vad = StreamingVad()
+    probs: list[np.ndarray] = []
+    head: list[np.ndarray] = []
+    length = 0
+    for block in blocks:
+        if length < keep:
+            head.append(np.array(block[: keep - length], dtype=np.float32))
+        length += len(block)
+        probs.append(vad.feed(block))
+    probs.append(vad.finish())
+    return np.concatenate(probs), length, _joined(head)
+
+
+def _joined(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(blocks).astype(np.float32, copy=False) if blocks else np.zeros(0, dtype=np.float32)
+
+
 def _load(path: str, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
     from awal.audio import load_audio
 
     return load_audio(path, sr=SAMPLE_RATE, mono=True, offset=offset, duration=duration)
 
 
+def _stream(path: str, offset: float = 0.0, duration: float | None = None) -> Iterator[np.ndarray]:
+    """The 16 kHz mono samples :func:`_load` gives, as a stream of blocks (nothing held whole)."""
+    from awal.audio import stream_audio
+
+    return stream_audio(path, SAMPLE_RATE, offset=offset, duration=duration)
+
+
+def _head(blocks: Iterator[np.ndarray], size: int) -> tuple[list[np.ndarray], bool]:
+    """The first blocks of a stream, up to more than ``size`` samples or its end, and whether the
+    stream is longer than ``size`` (then the rest is still in ``blocks``)."""
+    head: list[np.ndarray] = []
+    total = 0
+    for block in blocks:
+        head.append(block)
+        total += len(block)
+        if total > size:
+            return head, True
+    return head, False
+
+
 def transcribe(audio: str | os.PathLike[str] | np.ndarray, model: str | os.PathLike[str] | Transcriber | None = None,
                options: TranscribeOptions | None = None) -> Iterator[Segment]:  # fmt: skip
-    """Segments of one input (a file, or 16 kHz mono float samples), as they are decoded."""
+    """Segments of one input (a file, or 16 kHz mono float samples), as they are decoded. A file is
+    read as a stream (:meth:`Transcriber.stream_segments`): its length does not set the memory."""
     options = options or TranscribeOptions()
     engine = model if isinstance(model, Transcriber) else Transcriber(model)
-    samples = audio if isinstance(audio, np.ndarray) else _load(os.fspath(audio))
-    segments, _, _ = engine.segments(np.asarray(samples, dtype=np.float32), options)
+    if isinstance(audio, np.ndarray):
+        segments, _, _ = engine.segments(np.asarray(audio, dtype=np.float32), options)
+    else:
+        path = os.fspath(audio)
+        segments, _, _, _ = engine.stream_segments(_stream(path), lambda: _stream(path), options)
     yield from segments
 
 
@@ -532,18 +653,25 @@ def transcribe_files(
         for item in inputs:
             audio = None
             unreadable = None
+            longer: Iterable[np.ndarray] | None = None  # an input of more than 30 s, as a stream
             if batching:
+                blocks = _stream(item.audio, item.offset, item.duration)
                 try:
-                    audio = _load(item.audio, item.offset, item.duration)
+                    head, more = _head(blocks, 30 * SAMPLE_RATE)
                 except InputError as exc:
                     unreadable = Transcript(item.path, error=str(exc))  # reported in its place
-                if audio is not None and 0 < len(audio) <= 30 * SAMPLE_RATE:
+                else:
+                    longer, audio = (itertools.chain(head, blocks), None) if more else (None, _joined(head))
+                if audio is not None and 0 < len(audio):
                     short.append((item, audio))
                     if len(short) >= options.batch_size:
                         yield from flush()
                     continue
             yield from flush()  # what came before, in order
-            yield unreadable or _one(engine, item, options, audio)
+            if longer is not None:
+                yield _one_stream(engine, item, options, longer)
+            else:
+                yield unreadable or _one(engine, item, options, audio)
             if bar is not None:
                 bar.update(1)
         yield from flush()
@@ -566,6 +694,24 @@ def _one(engine: Transcriber, item: _Input, options: TranscribeOptions, audio: n
         segments, lang, prob = engine.segments(audio, opts)
         return Transcript(item.path, tuple(segments), lang, round(prob, 4), duration)
     except InputError as exc:
+        return Transcript(item.path, duration=duration, error=str(exc))
+    except (RuntimeError, ValueError) as exc:  # the engine failed on this input: report it, go on
+        return Transcript(item.path, duration=duration, error=f"decoding failed: {type(exc).__name__}: {exc}")
+
+
+def _one_stream(engine: Transcriber, item: _Input, options: TranscribeOptions,
+                blocks: Iterable[np.ndarray]) -> Transcript:  # fmt: skip
+    """:func:`_one` of an input of more than 30 s given as a stream of ``blocks`` (its start
+    already read): :meth:`Transcriber.stream_segments`, which reads the file a second time as it
+    decodes, so the input is never held whole."""
+    opts = options if not item.language or options.language != "auto" else replace(options, language=item.language)
+    duration = None
+    try:
+        again = lambda: _stream(item.audio, item.offset, item.duration)  # noqa: E731
+        segments, lang, prob, seconds = engine.stream_segments(blocks, again, opts)
+        duration = round(seconds, 3)
+        return Transcript(item.path, tuple(segments), lang, round(prob, 4), duration)
+    except InputError as exc:  # unreadable further on (the reading is lazy)
         return Transcript(item.path, duration=duration, error=str(exc))
     except (RuntimeError, ValueError) as exc:  # the engine failed on this input: report it, go on
         return Transcript(item.path, duration=duration, error=f"decoding failed: {type(exc).__name__}: {exc}")

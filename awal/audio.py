@@ -73,6 +73,7 @@ __all__ = [
     "read_audio",
     "resample",
     "split_channels",
+    "stream_audio",
     "to_mono",
     "write_audio",
 ]
@@ -212,6 +213,136 @@ def read_audio(
         rate = sr
     np.clip(samples, -1.0, 1.0, out=samples)  # lossy codecs and resampling overshoot
     return Audio(samples=samples, sample_rate=rate, source_channels=source_channels)
+
+
+def stream_audio(
+    source: AudioSource,
+    sr: int | None = SAMPLE_RATE,
+    *,
+    offset: float = 0.0,
+    duration: float | None = None,
+    block_s: float = 10.0,
+) -> Iterator[np.ndarray]:
+    """Decode ``source`` as a stream of mono float32 blocks of about ``block_s`` seconds.
+
+    End to end the blocks are exactly ``load_audio(source, sr, mono=True, offset=offset,
+    duration=duration)``, but only a block is in memory at a time, so a recording of hours costs
+    what a minute does. libsndfile's formats are read block by block (seeked to ``offset``); the
+    others stream through ffmpeg's output (cut by counting samples, as :func:`load_audio` cuts
+    them); resampling is soxr's streaming resampler, which gives the samples resampling the whole
+    gives (tested). Nothing is opened before the first block is asked for; a file that cannot be
+    decoded raises :class:`AudioError` from the iteration (an ffmpeg failure once its output ends).
+    """
+    if sr is not None:
+        _check_rate(sr)
+    if offset < 0 or (duration is not None and duration < 0):
+        raise ValueError(f"offset and duration must not be negative (got {offset}, {duration})")
+    if block_s <= 0:
+        raise ValueError(f"block_s must be positive, got {block_s}")
+    return _stream(source, sr, offset, duration, block_s)
+
+
+def _stream(source: AudioSource, sr: int | None, offset: float, duration: float | None,
+            block_s: float) -> Iterator[np.ndarray]:  # fmt: skip
+    """:func:`stream_audio`'s generator: native blocks -> mono -> resampled -> clipped."""
+    with _opened(source) as (name, data), contextlib.ExitStack() as stack:
+        rate, native = _native_blocks(name, data, offset, duration, block_s, stack)
+        stream = None if sr is None or sr == rate else soxr.ResampleStream(rate, sr, 1, dtype="float32", quality="HQ")
+        for block in native:
+            mono = to_mono(block)
+            yield from _clipped(stream.resample_chunk(mono) if stream is not None else mono)
+        if stream is not None:
+            yield from _clipped(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+
+
+def _clipped(samples: np.ndarray) -> Iterator[np.ndarray]:
+    """``samples`` clipped to ``[-1, 1]`` in place (as :func:`read_audio` clips), unless empty."""
+    if len(samples):
+        yield np.clip(samples, -1.0, 1.0, out=samples)
+
+
+def _native_blocks(name: str, data: Path | io.BytesIO, offset: float, duration: float | None, block_s: float,
+                   stack: contextlib.ExitStack) -> tuple[int, Iterator[np.ndarray]]:  # fmt: skip
+    """(native rate, ``(channels, n)`` float32 blocks from ``offset``): libsndfile, else ffmpeg
+    (as :func:`_decode` chooses: a file libsndfile cannot open or seek goes to ffmpeg)."""
+    try:
+        if isinstance(data, io.BytesIO):
+            data.seek(0)
+        f = stack.enter_context(sf.SoundFile(data if isinstance(data, io.BytesIO) else str(data)))
+        rate = int(f.samplerate)
+        start = int(round(offset * rate))
+        if start and f.frames >= 0 and start >= f.frames:
+            return rate, iter(())
+        if start:
+            f.seek(start)
+    except _SF_ERRORS as error:
+        sf_error = error  # fall back outside the handler: no chained soundfile traceback
+    else:
+        count = -1 if duration is None else int(round(duration * rate))
+        return rate, _sf_blocks(name, f, count, max(1, int(round(block_s * rate))))
+    return _ffmpeg_blocks(name, data, sf_error, offset, duration, block_s, stack)
+
+
+def _sf_blocks(name: str, f: sf.SoundFile, count: int, block: int) -> Iterator[np.ndarray]:
+    """``count`` frames (-1: to the end) of an open file, ``block`` at a time."""
+    left = count
+    while left != 0:
+        try:
+            frames = f.read(block if left < 0 else min(block, left), dtype="float32", always_2d=True)
+        except _SF_ERRORS as error:
+            raise AudioError(name, _sf_reason(error)) from None
+        if not len(frames):
+            return
+        left = left - len(frames) if left > 0 else left
+        yield np.ascontiguousarray(frames.T)
+
+
+def _ffmpeg_blocks(name: str, data: Path | io.BytesIO, sf_error: BaseException, offset: float,
+                   duration: float | None, block_s: float,
+                   stack: contextlib.ExitStack) -> tuple[int, Iterator[np.ndarray]]:  # fmt: skip
+    """(native rate, blocks) of ffmpeg's decoding, read from its output as it comes: the samples
+    :func:`_ffmpeg_decode` gives, cut to ``offset`` / ``duration`` the same way. The process is
+    killed when the stream is closed early."""
+    path = stack.enter_context(_as_file(data))
+    rate, channels, cmd = _ffmpeg_command(name, path, sf_error)
+    errors = stack.enter_context(tempfile.TemporaryFile())
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+    stack.callback(_reap, proc)
+    start = int(round(offset * rate))
+    stop = None if duration is None else start + int(round(duration * rate))
+    block = max(1, int(round(block_s * rate)))
+    return rate, _pcm_blocks(name, path, proc, errors, channels, block, start, stop)
+
+
+def _pcm_blocks(name: str, path: str, proc: subprocess.Popen[bytes], errors: IO[bytes], channels: int, block: int,
+                start: int, stop: int | None) -> Iterator[np.ndarray]:  # fmt: skip
+    """Frames ``[start, stop)`` of ffmpeg's interleaved float32 output, ``block`` frames at a time."""
+    assert proc.stdout is not None
+    frame_bytes = 4 * channels
+    position = 0  # frames read so far
+    while stop is None or position < stop:
+        chunk = proc.stdout.read(block * frame_bytes)
+        frames = len(chunk) // frame_bytes  # an incomplete last frame is dropped, as _ffmpeg_decode drops it
+        if frames:
+            pcm = deinterleave(np.frombuffer(chunk[: frames * frame_bytes], dtype="<f4").astype(np.float32), channels)
+            lo, hi = max(start - position, 0), frames if stop is None else min(stop - position, frames)
+            if lo < hi:
+                yield np.ascontiguousarray(pcm[:, lo:hi])
+            position += frames
+        if len(chunk) < block * frame_bytes:  # the end of ffmpeg's output
+            if proc.wait() != 0:
+                errors.seek(0)
+                raise AudioError(name, f"ffmpeg failed: {_ffmpeg_reason(errors.read(), path)}")
+            return
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    """Stop ffmpeg if it is still decoding (the stream was closed early) and collect it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def audio_info(source: AudioSource) -> AudioInfo:
@@ -367,15 +498,22 @@ def _probe(name: str, path: str, sf_error: BaseException) -> tuple[dict, dict]:
     return fmt, stream
 
 
+def _ffmpeg_command(name: str, path: str, sf_error: BaseException) -> tuple[int, int, list[str]]:
+    """(native rate, channels, command) of ffmpeg decoding the first audio stream of ``path`` to
+    float32 at its own rate and channel count, on stdout."""
+    _, stream = _probe(name, path, sf_error)
+    rate, channels = int(stream["sample_rate"]), int(stream["channels"])
+    cmd = [
+        _ffmpeg_tool(name, "ffmpeg", sf_error), "-nostdin", "-v", "error", "-i", path,
+        "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le",
+        "-ac", str(channels), "-ar", str(rate), "-",
+    ]  # fmt: skip
+    return rate, channels, cmd
+
+
 def _ffmpeg_decode(name: str, data: Path | io.BytesIO, sf_error: BaseException) -> tuple[np.ndarray, int]:
     with _as_file(data) as path:
-        _, stream = _probe(name, path, sf_error)
-        rate, channels = int(stream["sample_rate"]), int(stream["channels"])
-        cmd = [
-            _ffmpeg_tool(name, "ffmpeg", sf_error), "-nostdin", "-v", "error", "-i", path,
-            "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le",
-            "-ac", str(channels), "-ar", str(rate), "-",
-        ]  # fmt: skip
+        rate, channels, cmd = _ffmpeg_command(name, path, sf_error)
         proc = subprocess.run(cmd, capture_output=True, timeout=_FFMPEG_TIMEOUT_S, check=False)
     if proc.returncode != 0:
         raise AudioError(name, f"ffmpeg failed: {_ffmpeg_reason(proc.stderr, path)}")

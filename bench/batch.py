@@ -2,7 +2,7 @@
 """Batch transcription throughput: ``awal transcribe`` against plain faster-whisper and transformers.
 
     python bench/batch.py DATA_DIR [--model whisper-base-awal] [--short 48] [--long 2] [--long-minutes 5 8]
-                          [--batch-size 8] [--threads 2] [--out docs/bench]
+                          [--memory-minutes 5 120] [--batch-size 8] [--threads 2] [--out docs/bench]
 
 DATA_DIR is laid out like the shared data folder beside the checkout (the Makefile passes
 ``../shared/data``); its ``doda/ongoing__4*.csv`` Darija sentences (Arabic script; rounds 1 and 2
@@ -13,7 +13,14 @@ spoken by espeak-ng (``awal prepare synthetic``) to build, before anything is ti
 * **short**: ``--short`` utterances of 2-8 s, one wav file each (a folder of voicemail
   prompts or call snippets);
 * **long**: ``--long`` recordings of ``--long-minutes`` minutes each (5-10 min calls), made of
-  other utterances joined by pauses of 0.3-2 s (several voices take turns).
+  other utterances joined by pauses of 0.3-2 s (several voices take turns);
+* **memory**: one recording of each of ``--memory-minutes`` minutes (default 5 and 120: a call,
+  and a meeting or a day's recording), the long recordings played again and again, transcribed by
+  ``awal transcribe`` alone in a fresh process each (``--systems memory``: only these), for its
+  peak RSS (the process's own high-water mark, ``VmHWM``; ``ru_maxrss`` is carried across exec
+  from a large parent) and its RSS once the model is loaded. It stays flat with the length: the
+  file is read, resampled, run through the VAD and cut into windows block by block
+  (:meth:`awal.asr.transcribe.Transcriber.stream_segments`), never held whole.
 
 Systems, the same model and audio, side by side in one run, each with ``--threads`` CPU threads:
 
@@ -41,7 +48,8 @@ Systems, the same model and audio, side by side in one run, each with ``--thread
 Reported per workload and system: wall seconds, seconds per file, x real time (audio seconds
 per wall second), the ratios of ``awal transcribe`` to each other system, and the CER of each
 system against the text that was spoken (faster is no use if it is worse; on long recordings a
-high CER also shows a model that drops sentences). Writes ``batch.json`` and ``batch.png`` to ``--out``.
+high CER also shows a model that drops sentences), and for the memory workloads the peak RSS (no
+CER: one string of hours is too long to align). Writes ``batch.json`` and ``batch.png`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -144,6 +152,67 @@ def build_workloads(data_dir: Path, work: Path, n_short: int, n_long: int, minut
         Workload("short", [r.audio_filepath for r in short], [r.text for r in short], sum(r.duration for r in short)),
         Workload("long", long_paths, long_texts, long_total),
     )
+
+
+def build_memory_inputs(long: Workload, work: Path, minutes: Sequence[float]) -> list[Workload]:
+    """One recording of each length in ``minutes``: the long workload's recordings again and again,
+    written block by block (the bench does not hold hours of audio either)."""
+    import soundfile as sf
+
+    out = []
+    for length in minutes:
+        path = work / f"memory_{length:g}min.wav"
+        target, written = int(length * 60 * SR), 0
+        with sf.SoundFile(path, "w", SR, 1, subtype="PCM_16") as f:
+            while written < target:
+                for source in long.paths:
+                    for block in sf.blocks(source, blocksize=60 * SR, dtype="float32"):
+                        block = block[: target - written]
+                        f.write(block)
+                        written += len(block)
+                        if written >= target:
+                            break
+                    if written >= target:
+                        break
+        out.append(Workload(f"memory {length:g} min", [str(path)], [], written / SR))
+    return out
+
+
+#: Run in a fresh process per input: ``awal transcribe`` of one file, its wall time and memory.
+_PEAK_RSS = """
+import json, resource, sys, time
+from awal.asr.transcribe import TranscribeOptions, Transcriber, transcribe_files
+
+def rss_mb(field):
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith(field + ":")) / 1024
+    except OSError:  # no /proc: ru_maxrss (bytes on macOS)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+
+model, lang, batch_size, threads, path = sys.argv[1:]
+engine = Transcriber(model, cpu_threads=int(threads))
+options = TranscribeOptions(language=lang, batch_size=int(batch_size))
+loaded = rss_mb("VmRSS")
+began = time.perf_counter()
+(result,) = transcribe_files([path], engine, options)
+print(json.dumps({"wall": time.perf_counter() - began, "peak_rss_mb": rss_mb("VmHWM"), "loaded_rss_mb": loaded,
+                  "segments": len(result.segments), "error": result.error}))
+"""
+
+
+def peak_rss(model_path: str, lang: str, batch_size: int, threads: int, path: str) -> dict[str, Any]:
+    """``awal transcribe`` of ``path`` in a fresh process: wall seconds, peak RSS and RSS once loaded (MB)."""
+    import subprocess
+
+    cmd = [sys.executable, "-c", _PEAK_RSS, model_path, lang, str(batch_size), str(threads), path]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=Path(path).parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"awal transcribe of {path} failed:\n{done.stderr[-2000:]}")
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    if row["error"]:
+        raise RuntimeError(f"awal transcribe of {path} failed: {row['error']}")
+    return row
 
 
 # --- systems ------------------------------------------------------------------------------------
@@ -255,8 +324,8 @@ def cer(refs: Sequence[str], hyps: Sequence[str], lang: str) -> float:
 
 
 def table(rows: Sequence[Row]) -> str:
-    lines = ["| workload | system | files | audio | wall | s per file | x real time | awal is faster by | CER |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| workload | system | files | audio | wall | s per file | x real time | awal is faster by | CER "
+             "| peak RSS |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in rows:
         mine = next(r for r in rows if r.workload == row.workload and r.system == "awal transcribe")
         ratio = "-" if row is mine else f"{row.wall / mine.wall:.2f}x"
@@ -265,9 +334,16 @@ def table(rows: Sequence[Row]) -> str:
         lines.append(
             f"| {row.workload} | {row.system} | {row.files} | {row.audio_seconds / 60:.1f} min | {row.wall:.1f} s | "
             f"{row.per_file:.2f} s | {row.x_real_time:.1f} | {ratio} | "
-            f"{'-' if row.cer is None else f'{row.cer:.1%}'} |"
+            f"{'-' if row.cer is None else f'{row.cer:.1%}'} | {_rss(row)} |"
         )
     return "\n".join(lines)
+
+
+def _rss(row: Row) -> str:
+    """``peak (model loaded: x)`` in MB, for the memory workloads."""
+    if "peak_rss_mb" not in row.extra:
+        return "-"
+    return f"{row.extra['peak_rss_mb']:.0f} MB (loaded: {row.extra['loaded_rss_mb']:.0f} MB)"
 
 
 def plot(rows: Sequence[Row], path: Path) -> None:
@@ -279,9 +355,23 @@ def plot(rows: Sequence[Row], path: Path) -> None:
     except ImportError:
         print("(matplotlib is not installed: no plot)", file=sys.stderr)
         return
-    workloads = list(dict.fromkeys(r.workload for r in rows))
-    fig, axes = plt.subplots(1, len(workloads), figsize=(5.5 * len(workloads), 3.6))
-    for ax, name in zip(np.atleast_1d(axes), workloads):
+    memory = [r for r in rows if "peak_rss_mb" in r.extra]
+    workloads = list(dict.fromkeys(r.workload for r in rows if r not in memory))
+    panels = len(workloads) + bool(memory)
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.6))
+    axes = np.atleast_1d(axes)
+    if memory:  # the last panel: peak RSS against the recording's length
+        ax = axes[-1]
+        ax.barh([f"{r.audio_seconds / 60:.0f} min" for r in memory], [r.extra["peak_rss_mb"] for r in memory],
+                color="#2a7")  # fmt: skip
+        ax.invert_yaxis()
+        ax.set_xlabel("peak RSS of awal transcribe (MB)")
+        ax.set_title("memory: one recording each, a fresh process")
+        for i, r in enumerate(memory):
+            ax.text(r.extra["peak_rss_mb"], i, f" {r.extra['peak_rss_mb']:.0f}", va="center", fontsize=8)
+    for ax, name in zip(axes, workloads):
         group = [r for r in rows if r.workload == name]
         colors = ["#2a7" if r.system == "awal transcribe" else "#bbb" if r.system == "engine floor" else "#58c"
                   for r in group]  # fmt: skip
@@ -304,9 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--short", type=int, default=48, help="short files (2-8 s)")
     parser.add_argument("--long", type=int, default=2, help="long recordings")
     parser.add_argument("--long-minutes", type=float, nargs=2, default=(5.0, 8.0), metavar=("LO", "HI"))
+    parser.add_argument("--memory-minutes", type=float, nargs="*", default=(5.0, 120.0),
+                        help="a recording of each length: awal transcribe's peak RSS (system memory)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--systems", default="awal,faster-whisper,faster-whisper-beam1,transformers,floor")
+    parser.add_argument("--systems", default="awal,faster-whisper,faster-whisper-beam1,transformers,floor,memory")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
     args = parser.parse_args(argv)
@@ -349,6 +441,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     row.cer = cer(workload.texts, texts, args.language)
                 rows.append(row)
                 print(f"  {wall:.1f} s, {row.x_real_time:.1f}x real time", file=sys.stderr, flush=True)
+        if "memory" in wanted and args.memory_minutes:
+            for workload in build_memory_inputs(workloads[1], work, args.memory_minutes):
+                print(f"{workload.name}: awal transcribe, a fresh process ...", file=sys.stderr, flush=True)
+                got = peak_rss(str(model_path), args.language, args.batch_size, args.threads, workload.paths[0])
+                row = Row(workload.name, "awal transcribe", round(got["wall"], 3), 1, round(workload.seconds, 2),
+                          extra={k: round(got[k], 1) for k in ("peak_rss_mb", "loaded_rss_mb")})  # fmt: skip
+                rows.append(row)
+                print(f"  {row.wall:.1f} s, {row.x_real_time:.1f}x real time, peak RSS {_rss(row)}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                Path(workload.paths[0]).unlink()
     report = table(rows)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ from awal.audio import (
     read_audio,
     resample,
     split_channels,
+    stream_audio,
     to_mono,
     write_audio,
 )
@@ -490,6 +491,55 @@ def test_audio_dataclass() -> None:
 
 
 # --- errors ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stereo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """25 s of 44.1 kHz stereo (a tone and noise), in every format: resampled and downmixed."""
+    d = tmp_path_factory.mktemp("stereo")
+    t = np.arange(44100 * 25) / 44100
+    noise = 0.05 * np.random.default_rng(0).standard_normal(len(t))
+    write_audio(d / "a.wav", np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 300 * t) + noise]),
+                44100)  # fmt: skip
+    files = {"wav": d / "a.wav"}
+    if FFMPEG is not None and FFPROBE is not None:
+        for ext, args in FORMATS.items():
+            if args is not None:
+                files[ext] = d / f"a.{ext}"
+                _run(FFMPEG, "-nostdin", "-v", "error", "-y", "-i", files["wav"], *args, files[ext])
+    return files
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_stream_audio_gives_load_audio_s_samples(ext: str, stereo_files: dict[str, Path]) -> None:
+    """Blocks of any size, end to end, are exactly what :func:`load_audio` gives: libsndfile read
+    block by block, ffmpeg's output read as it comes (m4a), soxr's streaming resampler."""
+    if ext not in stereo_files:
+        pytest.skip(NO_FFMPEG)
+    path = stereo_files[ext]
+    for offset, duration, block_s in [(0.0, None, 10.0), (3.3, None, 1.7), (2.0, 7.5, 0.9), (30.0, None, 10.0),
+                                      (0.0, None, 0.05)]:  # fmt: skip
+        blocks = list(stream_audio(path, offset=offset, duration=duration, block_s=block_s))
+        assert all(b.ndim == 1 and b.dtype == np.float32 and len(b) for b in blocks)
+        streamed = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        np.testing.assert_array_equal(streamed, load_audio(path, offset=offset, duration=duration))
+    np.testing.assert_array_equal(np.concatenate(list(stream_audio(path.read_bytes()))), load_audio(path))
+    native = np.concatenate(list(stream_audio(path, sr=None)))
+    np.testing.assert_array_equal(native, load_audio(path, sr=None))
+
+
+def test_stream_audio_is_lazy_and_can_be_left_early(stereo_files: dict[str, Path], tmp_path: Path) -> None:
+    """Nothing is read before the first block; a stream closed early stops its ffmpeg; a bad file
+    raises AudioError from the iteration, bad arguments at the call."""
+    with pytest.raises(ValueError):
+        stream_audio(stereo_files["wav"], offset=-1.0)
+    missing = stream_audio(tmp_path / "missing.wav")  # no error yet
+    with pytest.raises(AudioError, match="no such file"):
+        next(missing)
+    if "m4a" in stereo_files:
+        stream = stream_audio(stereo_files["m4a"], block_s=1.0)
+        assert len(next(stream)) > 0
+        stream.close()  # kills and reaps ffmpeg: no process left behind, no error
 
 
 def _write_random(path: Path) -> None:

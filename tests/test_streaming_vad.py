@@ -45,6 +45,24 @@ def test_streaming_probabilities_equal_the_whole_file_run() -> None:
     np.testing.assert_allclose(streamed, whole, atol=1e-5)
 
 
+@pytest.mark.parametrize("tail", [0, 100, 470])  # samples after the last whole frame (470: past the zeroed 64)
+def test_feed_then_finish_is_faster_whispers_whole_file_run_exactly(tail: int) -> None:
+    """Over a whole input, ``feed`` in blocks and then ``finish`` give bit for bit the probabilities
+    faster-whisper's ``get_speech_timestamps`` computes over the array (its padding of the last
+    frame and its zeroed last 64 samples included), so its spans can be had from a stream."""
+    from faster_whisper.vad import get_vad_model
+
+    from awal.asr.streaming.vad import FRAME, StreamingVad
+
+    audio = np.concatenate([_speech_with_silence()] * 3)
+    audio = audio[: len(audio) // FRAME * FRAME - FRAME + tail]
+    whole = np.asarray(get_vad_model()(np.pad(audio, (0, FRAME - len(audio) % FRAME)))).reshape(-1)
+    vad = StreamingVad()
+    streamed = np.concatenate([vad.feed(audio[i : i + 16000 * 7]) for i in range(0, len(audio), 16000 * 7)]
+                              + [vad.finish()])  # fmt: skip
+    assert streamed.shape == whole.shape and np.array_equal(streamed, whole)
+
+
 def test_gate_finds_both_utterances_and_their_silences() -> None:
     from awal.asr.streaming.vad import SpeechGate, StreamingVad
 

@@ -69,6 +69,18 @@ class StreamingVad:
         self.frames += n
         return np.asarray(probs, dtype=np.float32).reshape(-1)
 
+    def finish(self) -> np.ndarray:
+        """The probability of the last frame of a stream that has ended, scored as faster-whisper's
+        ``get_speech_timestamps`` scores a whole array's: the samples left over zero-padded to a
+        frame (a frame of zeros when none are left), its last 64 samples zeroed. ``feed`` over a
+        whole input and then ``finish`` give faster-whisper's probabilities exactly (tested), so a
+        recording can be run through Silero VAD without being held whole."""
+        frame = np.zeros(FRAME, dtype=np.float32)
+        frame[: len(self._pending)] = self._pending
+        frame[-CONTEXT:] = 0.0
+        self._pending = np.zeros(0, dtype=np.float32)
+        return self.feed(frame)
+
 
 @dataclass(frozen=True)
 class SpeechEvent:
