@@ -44,7 +44,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -59,6 +59,7 @@ __all__ = [
     "SAMPLE_RATE",
     "Audio",
     "AudioError",
+    "AudioHeader",
     "AudioInfo",
     "alaw_decode",
     "alaw_encode",
@@ -70,7 +71,10 @@ __all__ = [
     "mulaw_encode",
     "pcm16_decode",
     "pcm16_encode",
+    "probe_audio",
     "read_audio",
+    "remove_own_audio_folders",
+    "remove_stale_audio_folders",
     "resample",
     "split_channels",
     "stream_audio",
@@ -95,6 +99,10 @@ _WRITE_FORMATS: dict[str, tuple[str, str | None]] = {
     ".opus": ("OGG", "OPUS"),
     ".mp3": ("MP3", "MPEG_LAYER_III"),
 }
+
+#: Temporary folders of in-memory input handed to ffmpeg: ``awal-audio-<pid>-<random>`` (the pid
+#: tells :func:`remove_stale_audio_folders` whose they are).
+TEMP_PREFIX = "awal-audio-"
 
 # ffprobe's confidence (0-100) below which ffmpeg itself warns "misdetection possible";
 # we refuse such guesses rather than decode noise out of a random file.
@@ -164,6 +172,21 @@ class AudioInfo:
     channels: int
     frames: int
     duration: float
+    format: str
+    codec: str
+
+
+@dataclass(frozen=True)
+class AudioHeader:
+    """What a file's header says, read without decoding a sample (:func:`probe_audio`).
+
+    ``duration`` is ``None`` where the header has no length (a recording still being written, a raw
+    stream); ``format`` and ``codec`` are named as in :class:`AudioInfo`.
+    """
+
+    sample_rate: int
+    channels: int
+    duration: float | None
     format: str
     codec: str
 
@@ -365,6 +388,78 @@ def audio_info(source: AudioSource) -> AudioInfo:
     )
 
 
+def probe_audio(source: AudioSource) -> AudioHeader:
+    """Rate, channels and length of ``source`` from its header alone, never decoding it:
+    libsndfile's report (wav, flac, ogg, mp3, ...), else ffprobe's (m4a, webm, ...). So that a long
+    or odd file can be refused before its samples fill the memory (3 hours of silence are a 546 KB
+    FLAC). Unlike :func:`audio_info`, a header without a length gives ``duration=None`` rather than
+    a decoding to count. Raises :class:`AudioError` for what is not audio."""
+    with _opened(source) as (name, data):
+        sf_error: BaseException | None = None
+        try:
+            info = sf.info(data if isinstance(data, io.BytesIO) else str(data))
+        except _SF_ERRORS as error:
+            sf_error = error  # fall back outside the handler: no chained soundfile traceback
+        if sf_error is not None:
+            with _as_file(data) as path:
+                fmt, stream = _probe(name, path, sf_error)
+            text = stream.get("duration") or fmt.get("duration")
+            return AudioHeader(
+                sample_rate=int(stream["sample_rate"]),
+                channels=int(stream["channels"]),
+                duration=None if text in (None, "N/A") else float(text),
+                format=str(fmt.get("format_name", "unknown")),
+                codec=str(stream.get("codec_name", "unknown")),
+            )
+    rate = int(info.samplerate)
+    return AudioHeader(
+        sample_rate=rate,
+        channels=int(info.channels),
+        duration=info.frames / rate if rate > 0 and info.frames >= 0 else None,
+        format=str(info.format).lower(),
+        codec=str(info.subtype).lower(),
+    )
+
+
+def remove_stale_audio_folders(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove the temporary folders (``awal-audio-<pid>-*`` in ``root``, default the temporary
+    directory) of processes that are gone: killed, they could not remove their own. A live
+    process's folder stays (the calling process's too: in use, see :func:`remove_own_audio_folders`),
+    and so does one whose owner cannot be told (no pid in its name). Returns the folders removed."""
+    return _remove_folders(root, lambda pid: pid != os.getpid() and not _alive(pid))
+
+
+def remove_own_audio_folders(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove this process's ``awal-audio-<pid>-*`` folders (at its exit: a decoding cut short)."""
+    return _remove_folders(root, lambda pid: pid == os.getpid())
+
+
+def _remove_folders(root: str | os.PathLike[str] | None, stale: Callable[[int], bool]) -> list[Path]:
+    if os.name != "posix":  # os.kill(pid, 0) is no probe on Windows
+        return []
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(TEMP_PREFIX + "*"):
+        head = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        pid = int(head) if head.isdigit() else 0
+        if pid <= 0 or not folder.is_dir() or not stale(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie, or another user's, counts: its folder stays)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def _opened(source: AudioSource) -> Iterator[tuple[str, Path | io.BytesIO]]:
     """Yield ``(name for messages, path or BytesIO)``, with the cheap checks done."""
@@ -433,7 +528,7 @@ def _as_file(data: Path | io.BytesIO) -> Iterator[str]:
     if isinstance(data, Path):
         yield str(data)
         return
-    with tempfile.TemporaryDirectory(prefix="awal-audio-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         path = os.path.join(tmp, "input")
         with open(path, "wb") as f:
             f.write(data.getbuffer())

@@ -459,10 +459,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         args.model,
         api_keys=args.api_key,
         max_sessions=args.max_sessions,
+        idle_timeout=args.idle_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        max_backlog=args.max_backlog,
         device=args.device,
         compute_type=args.compute_type,
         threads=args.threads,
         tts_voice=args.tts_voice,
+        max_upload_mb=args.max_upload_mb,
+        max_audio_s=args.max_audio_s,
+        docs=args.docs,
     )
     serve(app, args.host, args.port, drain_timeout=args.drain_timeout, log_level="info", ws_max_size=2**22)
     return 0
@@ -591,7 +597,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a model folder, whisper-base-awal (default), whisper-base, or a hub id")
     p.add_argument("--api-key", action="append", default=[], metavar="KEY",
                    help="a key clients must present (repeatable; also AWAL_API_KEYS); none: the service is open")
-    p.add_argument("--max-sessions", type=int, help="streams served at once; more are refused (close code 1013)")
+    p.add_argument("--max-sessions", type=int,
+                   help="streams decoded at once (a multichannel call takes one per channel); more are refused "
+                        "(close code 1013; default 64)")
+    p.add_argument("--idle-timeout", type=float, metavar="S",
+                   help="close a stream that sent neither audio nor KeepAlive for S seconds (Error idle_timeout, "
+                        "close code 1011; default 10)")
+    p.add_argument("--keepalive-timeout", type=float, metavar="S",
+                   help="close a stream that sent no audio for S seconds, KeepAlive or not (default 60)")
+    p.add_argument("--max-backlog", type=float, metavar="S",
+                   help="seconds of a stream's audio not decoded yet above which the server stops reading it "
+                        "(backpressure; default 30)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
@@ -599,6 +615,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="on SIGTERM/Ctrl-C, seconds open streams get to receive their final results (default 30)")
     p.add_argument("--tts-voice", metavar="DIR",
                    help="a neural voice folder (awal export tts) to serve by its name and as the default voice")
+    p.add_argument("--max-upload-mb", type=float, metavar="MB",
+                   help="largest POST /v1/audio/transcriptions body, refused (413) before it is read; also "
+                        "AWAL_MAX_UPLOAD_MB (default 100: 4x OpenAI's 25, 50 min of 16 kHz WAV, hours compressed)")
+    p.add_argument("--max-audio-s", type=float, metavar="S",
+                   help="longest audio transcribed by POST, from the file's header, refused (413) before decoding; "
+                        "also AWAL_MAX_AUDIO_S (default 10800 = 3 h: a long meeting, ~15-30 CPU-minutes)")
+    p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
+                   help="serve /docs, /redoc and /openapi.json (open to anyone: no key asked); also AWAL_DOCS=1 "
+                        "(default off)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="the public Gradio demo: transcribe (file, microphone), synthesize, round trip")

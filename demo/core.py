@@ -219,23 +219,14 @@ def audio_length(path: str | os.PathLike[str]) -> tuple[float, int, int]:
     refused before its samples fill the memory (3 hours of silence are a 546 KB FLAC, and GBs
     decoded). A header without a length is refused: counting the samples would mean decoding them.
     Raises :class:`~awal.audio.AudioError` for what is not audio, :class:`InputError` else."""
-    import soundfile as sf
+    # the header alone (audio_info would decode a file whose header has no length)
+    from awal.audio import probe_audio
 
-    # awal.audio's ffprobe report (audio_info would decode a file whose header has no length)
-    from awal.audio import _probe
-
-    try:
-        info = sf.info(str(path))
-    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as error:
-        failure = error  # not libsndfile's: ffprobe reads the container's header
-    else:
-        return info.frames / info.samplerate, int(info.samplerate), int(info.channels)
-    fmt, stream = _probe(Path(path).name, str(path), failure)
-    text = stream.get("duration") or fmt.get("duration")
-    if text in (None, "N/A"):
+    header = probe_audio(path)
+    if header.duration is None:
         raise InputError(f"The length of this file ({Path(path).name}) is not in its header (a recording "
                          "still being written?): convert it to WAV, FLAC or MP3 and upload that.")  # fmt: skip
-    return float(text), int(stream["sample_rate"]), int(stream["channels"])
+    return header.duration, header.sample_rate, header.channels
 
 
 def _alive(pid: int) -> bool:

@@ -85,11 +85,19 @@ class Agreement:
         self._previous = fresh[agreed:]
         return newly, list(self._previous)
 
-    def flush(self) -> list[TimedWord]:
-        """Commit the last hypothesis as it is (an endpoint, or the end of the stream)."""
+    def flush(self, until: float | None = None) -> list[TimedWord]:
+        """Commit the last hypothesis as it is (an endpoint, or the end of the stream); with
+        ``until``, only its words that end by then (a window cut in the middle of speech): the
+        rest stays tentative, to be agreed on with the next hypothesis."""
         rest = self._previous
+        if until is not None:
+            keep = 0
+            while keep < len(rest) and rest[keep].end <= until:
+                keep += 1
+            rest, self._previous = rest[:keep], rest[keep:]
+        else:
+            self._previous = []
         self.committed.extend(rest)
-        self._previous = []
         return rest
 
     def tentative(self) -> list[TimedWord]:

@@ -53,6 +53,11 @@ class StreamingEngine:
         with self.lock:
             return sum(1 for s in self.sessions if s.pending() is not None)
 
+    def buffered_seconds(self) -> float:
+        """Audio the open sessions hold, all together (seconds)."""
+        with self.lock:
+            return sum(s.buffered_seconds for s in self.sessions)
+
     def open(self, options: StreamOptions, channel: int = 0) -> StreamSession:
         """A new session for one stream (one channel of a call); ``language="auto"``: any of the
         model's languages, detected per utterance."""

@@ -25,8 +25,16 @@ Guards against Whisper's failure modes: audio the VAD does not call speech is ne
 probability and a low log-probability, or a compression ratio above the threshold (a repetition
 loop), is dropped; a word repeated more than ``max_repeats`` times in a row ends the hypothesis
 there. The buffer is cut at the end of the last committed word, and when it reaches
-``max_window_s`` with nothing agreed the hypothesis is committed as it is: it never grows
-without bound. Audio that was pushed is always decoded before the session closes.
+``max_window_s`` with nothing agreed, the words that end ``CUT_TAIL_S`` before the window's end
+are committed and the buffer cut after them (the rest is decoded again with what follows).
+Audio that was pushed is always decoded before the session closes.
+
+Audio pushed faster than real time (a backlog: a recording replayed, a client catching up)
+gives the words real time gives: every endpoint the VAD finds is queued with where the next
+utterance starts, and each utterance gets a final pass of its own whose window ends where the
+next one starts, as in real time; never one window across utterances, cut wherever 20 s fall.
+:attr:`~StreamSession.backlog_seconds` says how much audio waits undecoded (the service stops
+reading a client above a bound: backpressure).
 """
 
 from __future__ import annotations
@@ -38,12 +46,15 @@ import numpy as np
 
 from awal.asr.decoder import DecodeRequest, Hypothesis
 from awal.asr.streaming.agreement import Agreement, TimedWord, word_key
-from awal.asr.streaming.vad import SpeechGate, StreamingVad
+from awal.asr.streaming.vad import FRAME, SpeechGate, StreamingVad
 from awal.errors import InputError
 
 __all__ = ["Result", "SessionLanguage", "SpeechStarted", "StreamOptions", "StreamSession", "UtteranceEnd"]
 
 SAMPLE_RATE = 16000
+#: A window cut at ``max_window_s`` in the middle of speech: its words that end less than this
+#: before the cut are not final yet (the cut may split one); they are decoded again with what follows.
+CUT_TAIL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -120,23 +131,36 @@ Event = SpeechStarted | UtteranceEnd | Result
 
 
 @dataclass
+class _Endpoint:
+    """An endpoint not served by a final pass yet: where the speech ended, the stream time the
+    endpoint was reached (``endpointing_ms`` later: a final pass serves it once its window
+    reaches there), and where the next utterance starts when it started before this endpoint was
+    served (the final pass's window ends there: it never runs into the next utterance)."""
+
+    speech_end: float
+    reached: float
+    next_start: float | None = None
+
+
+@dataclass
 class _State:
     buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     buffer_start: float = 0.0  # stream time of buffer[0]
     decoded_until: float = 0.0  # stream time of the end of the last decoded window
     utterance_start: float | None = None
-    final_due: bool = False
-    speech_final_due: bool = False
-    from_finalize: bool = False
-    # stream times of the last endpoint, Finalize/close and end of speech: a final pass serves a
-    # request only when its window reached that time (it may have been asked for mid-pass)
-    endpoint_at: float = -1.0
-    finalize_at: float = -1.0
-    speech_end_at: float = -1.0
+    # endpoints waiting for their final pass, in order: one in real time, several when audio came
+    # faster than it is decoded (each utterance of the backlog then gets a pass of its own)
+    ends: list[_Endpoint] = field(default_factory=list)
+    # the stream time of a Finalize/close not served yet: a final pass serves it only when its
+    # window reached that time (it may have been asked for mid-pass)
+    finalize_at: float | None = None
     # the settle pass: asked for once per quiet run; the last interim pass's window
     settle_asked: bool = False
     last_pass_start: float = -1.0
     last_pass_end: float = -1.0
+    # the end of the last final result's span: the next one never starts before it (an utterance's
+    # window keeps its lead-in, which may reach back into the previous window's trailing silence)
+    final_end: float = 0.0
     last_word_end: float | None = None
     utterance_end_sent: bool = True
 
@@ -181,16 +205,17 @@ class StreamSession:
         s.buffer = np.concatenate([s.buffer, samples])
         for event in self.gate.update(self.vad.feed(samples)):
             if event.kind == "start":
+                start = max(event.time - self.options.padding_s, s.buffer_start)
                 if s.utterance_start is None:
-                    s.utterance_start = max(event.time - self.options.padding_s, s.buffer_start)
+                    s.utterance_start = start
+                elif s.ends and s.ends[-1].next_start is None:  # the last utterance waits for its pass
+                    s.ends[-1].next_start = max(start, s.ends[-1].reached)
                 if self.options.vad_events:
                     events.append(SpeechStarted(round(event.time, 3)))
-            else:  # an endpoint: the utterance is over
-                s.final_due = True
-                s.speech_final_due = True
-                s.endpoint_at = self.now
-                s.speech_end_at = event.time
-                if self._settled(event.time):
+            else:  # an endpoint: the utterance is over (reached min_silence frames after its end)
+                reached = min(event.time + self.gate.min_silence * FRAME / SAMPLE_RATE, self.now)
+                s.ends.append(_Endpoint(event.time, reached))
+                if len(s.ends) == 1 and self._settled(event.time):
                     events.extend(self._finish(s.last_pass_start, s.last_pass_end, at_endpoint=True))
         if not self.gate.quiet_ms:
             s.settle_asked = False  # speech goes on (or is over): the next quiet run gets its pass
@@ -216,8 +241,6 @@ class StreamSession:
     def finalize(self) -> None:
         """Deepgram's ``Finalize``: decode what was sent so far as final, without closing."""
         if self._s.utterance_start is not None:
-            self._s.final_due = True
-            self._s.from_finalize = True
             self._s.finalize_at = self.now
 
     def close(self) -> None:
@@ -233,7 +256,7 @@ class StreamSession:
         s = self._s
         if s.utterance_start is None:
             return None
-        if s.final_due:
+        if s.ends or s.finalize_at is not None:
             return "final"
         window = self.now - max(s.utterance_start, s.buffer_start)
         if window >= self.options.max_window_s:
@@ -261,7 +284,7 @@ class StreamSession:
         return (
             self._outstanding == 0
             and s.utterance_start is not None
-            and not s.from_finalize
+            and s.finalize_at is None
             and s.last_pass_end > s.utterance_start
             and s.last_pass_end >= speech_end + 0.05
         )
@@ -269,12 +292,14 @@ class StreamSession:
     def window(self) -> tuple[DecodeRequest, float]:
         """(the audio to decode, its stream start time)."""
         s = self._s
-        start = max(s.utterance_start or s.buffer_start, s.buffer_start)
+        start = max(s.utterance_start if s.utterance_start is not None else s.buffer_start, s.buffer_start)
         begin = int(round((start - s.buffer_start) * SAMPLE_RATE))
-        audio = s.buffer[begin:]
-        limit = int(self.options.max_window_s * SAMPLE_RATE)
-        if len(audio) > limit:  # only when a final pass is already due
-            audio = audio[:limit]
+        end = len(s.buffer)
+        if s.ends and s.ends[0].next_start is not None:
+            # a final pass for the first waiting utterance only: up to where the next one starts
+            end = min(end, max(int(round((s.ends[0].next_start - s.buffer_start) * SAMPLE_RATE)), begin + 1))
+        end = min(end, begin + int(self.options.max_window_s * SAMPLE_RATE))  # only when a final pass is due
+        audio = s.buffer[begin:end]
         self._outstanding += 1
         if self._settle_due():
             s.settle_asked = True
@@ -314,9 +339,10 @@ class StreamSession:
         events: list[Event] = []
         fresh = self._take_committed()
         if fresh:
-            end = fresh[-1].end
-            events.append(Result(round(fresh[0].start, 3), round(end - fresh[0].start, 3), True, False, fresh,
+            start, end = max(fresh[0].start, s.final_end), fresh[-1].end
+            events.append(Result(round(start, 3), round(max(end - start, 0.0), 3), True, False, fresh,
                                  self.language))  # fmt: skip
+            s.final_end = max(end, start)
             if request_end - window_start > self.options.max_window_s / 2:
                 self._cut(end)
         tentative = self.agreement.tentative()
@@ -340,26 +366,56 @@ class StreamSession:
     def _finish(self, window_start: float, window_end: float, at_endpoint: bool = False) -> list[Event]:
         """The final result of ``[window_start, window_end)``: after a final pass over it, or
         (``at_endpoint``) at the endpoint being pushed, when the last pass already heard the whole
-        utterance (:meth:`_settled`): that endpoint is then served, and the utterance over."""
+        utterance (:meth:`_settled`): that endpoint is then served, and the utterance over.
+
+        A final pass serves the first waiting endpoint when its window reached it, and a
+        Finalize/close when its window reached the time it came at; what was asked for later (an
+        endpoint or a Finalize/close that came while the pass ran, or the next utterances of a
+        backlog) stays due, and its audio gets a final pass of its own. A pass that serves neither
+        was cut at ``max_window_s`` in the middle of speech: the words that end more than
+        ``CUT_TAIL_S`` before the cut are final, the buffer is cut after the last of them, and the
+        rest (a word the cut may have split, and everything after) is decoded again with what follows.
+        """
         s = self._s
-        self.agreement.flush()
-        fresh = self._take_committed()
-        # what was asked for after the window was taken is still due (an endpoint or a
-        # Finalize/close that came while this pass ran): its audio gets a final pass too
         served = self.now if at_endpoint else window_end
-        later_endpoint = s.endpoint_at > served + 1e-6
-        later_finalize = s.from_finalize and s.finalize_at > served + 1e-6
-        start = window_start if not fresh else min(window_start, fresh[0].start)
-        result = Result(round(start, 3), round(max(window_end - start, 0.0), 3), True, s.speech_final_due, fresh,
-                        self.language, s.from_finalize and not later_finalize)  # fmt: skip
-        self._cut(window_end)
-        # (at an endpoint, speech that starts later in the same chunk comes with its own event)
-        more_speech = not at_endpoint and (self.gate.in_speech or s.speech_end_at > window_end + 1e-6)
-        s.utterance_start = window_end if more_speech else None
-        s.speech_final_due = later_endpoint and more_speech
-        s.from_finalize = later_finalize and more_speech
-        s.final_due = s.speech_final_due or s.from_finalize
-        if self.auto:  # the next utterance may be in another language
+        endpoint = s.ends[0] if s.ends and s.ends[0].reached <= served + 1e-6 else None
+        finalized = s.finalize_at is not None and s.finalize_at <= served + 1e-6
+        cut_at = window_end
+        if endpoint is not None or finalized:
+            self.agreement.flush()
+        else:  # cut at max_window_s: keep the tail for the next window
+            self.agreement.flush(until=window_end - CUT_TAIL_S)
+            end = self.agreement.committed_end
+            cut_at = end if end > window_start + self.options.max_window_s / 2 else window_end - CUT_TAIL_S
+        fresh = self._take_committed()
+        start = max(window_start if not fresh else min(window_start, fresh[0].start), s.final_end)
+        s.final_end = max(cut_at, start)
+        result = Result(round(start, 3), round(max(cut_at - start, 0.0), 3), True, endpoint is not None, fresh,
+                        self.language, finalized)  # fmt: skip
+        keep = cut_at
+        if endpoint is not None:
+            # the next utterance's padding (the VAD starts late) stays, even when this window
+            # reached into it: the next utterance may have started while the pass ran, or not yet
+            if endpoint.next_start is not None:
+                keep = min(cut_at, endpoint.next_start)
+            else:
+                keep = max(cut_at - self.options.padding_s, endpoint.speech_end)
+        self._cut(keep)
+        if finalized:
+            s.finalize_at = None
+        if endpoint is not None:
+            s.ends.pop(0)
+            # (at an endpoint, speech that starts later in the same chunk comes with its own event)
+            s.utterance_start = endpoint.next_start
+        elif at_endpoint or not (s.ends or self.gate.in_speech):
+            s.utterance_start = None
+        else:
+            s.utterance_start = cut_at  # the utterance goes on
+        if s.utterance_start is None:
+            s.finalize_at = None  # nothing left to finalize
+        else:
+            s.utterance_start = max(s.utterance_start, s.buffer_start)
+        if self.auto and (endpoint is not None or finalized):  # the next utterance may be in another language
             self._language_fixed = False
         return [result]
 
@@ -389,3 +445,10 @@ class StreamSession:
     @property
     def buffered_seconds(self) -> float:
         return len(self._s.buffer) / SAMPLE_RATE
+
+    @property
+    def backlog_seconds(self) -> float:
+        """Audio held that no pass has decoded yet: a step's worth in real time; more when audio
+        comes faster than it is decoded (the server stops reading above a bound: backpressure)."""
+        s = self._s
+        return max(self.now - max(s.decoded_until, s.buffer_start), 0.0)

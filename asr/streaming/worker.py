@@ -119,6 +119,11 @@ class EngineWorker:
             session.close()
         self._wake.set()
 
+    def backlog(self, sessions: Iterable[StreamSession]) -> float:
+        """The most audio (seconds) any of ``sessions`` holds without having decoded it."""
+        with self.engine.lock:
+            return max((s.backlog_seconds for s in sessions), default=0.0)
+
     def notify(self) -> None:
         """Wake the thread now (rather than at its next poll)."""
         self._wake.set()

@@ -127,8 +127,11 @@ class ListenClient:
 
         samples, rate = read_pcm16(path)
         headers = {"Authorization": f"Token {self.request.api_key}"} if self.request.api_key else {}
+        # no ping timeout: a client sending faster than real time is held back by the server (it
+        # stops reading, TCP stops the sender), and a ping waits behind the audio sent before it
+        # until the server has decoded that audio; the server's idle timeout watches the stream
         async with websockets.connect(self.url(rate, samples.shape[1]), additional_headers=headers,
-                                      max_size=None) as ws:  # fmt: skip
+                                      max_size=None, ping_timeout=None) as ws:  # fmt: skip
             sender = asyncio.create_task(self._send(ws, samples, rate))
             try:
                 async for raw in ws:

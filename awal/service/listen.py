@@ -31,7 +31,7 @@ from awal.asr.streaming.worker import Delivery, EngineWorker
 from awal.errors import InputError
 from awal.service.metrics import ArrivalClock, ServiceMetrics
 
-__all__ = ["ListenConnection", "ListenLimits", "ListenParams", "parse_params", "result_message"]
+__all__ = ["ListenConnection", "ListenLimits", "ListenParams", "parse_params", "refuse_bad_request", "result_message"]
 
 SAMPLE_RATE = 16000
 ENCODINGS = ("linear16", "mulaw", "alaw")
@@ -40,7 +40,7 @@ CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # the server shuts down (after sending every final result)
 CLOSE_POLICY = 1008  # a wrong or missing API key
 CLOSE_TOO_BIG = 1009
-CLOSE_ERROR = 1011
+CLOSE_ERROR = 1011  # as Deepgram: also an idle stream (NET-0001)
 CLOSE_TRY_LATER = 1013  # at capacity: try again later
 
 _Default = TypeVar("_Default", int, None)
@@ -48,12 +48,29 @@ _Default = TypeVar("_Default", int, None)
 
 @dataclass(frozen=True)
 class ListenLimits:
-    """What one connection may do; each limit has its own clear error."""
+    """What one connection may do; each limit has its own clear error (docs/streaming.md)."""
 
     max_frame_bytes: int = 256 * 1024
     max_messages_per_second: float = 200.0
     max_session_seconds: float = 4 * 3600.0  # of audio
+    #: streams decoded at once, server-wide: a ``multichannel`` call takes one per channel
     max_sessions: int = 64
+    #: neither audio nor KeepAlive for this long: ``Error`` (``idle_timeout``, NET-0001), close 1011
+    idle_timeout_s: float = 10.0
+    #: no audio for this long, KeepAlive or not: the same
+    keepalive_timeout_s: float = 60.0
+    #: a stream's audio not decoded yet above which the connection stops reading (backpressure)
+    max_backlog_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_sessions < 1:
+            raise InputError(f"max_sessions (--max-sessions) must be at least 1, got {self.max_sessions}")
+        if not 0 < self.idle_timeout_s <= self.keepalive_timeout_s:
+            raise InputError(f"idle_timeout (--idle-timeout) must be above 0 and at most keepalive_timeout "
+                             f"(--keepalive-timeout), got {self.idle_timeout_s:g} s and "
+                             f"{self.keepalive_timeout_s:g} s")  # fmt: skip
+        if self.max_backlog_s < 2:
+            raise InputError(f"max_backlog (--max-backlog) must be at least 2 s, got {self.max_backlog_s:g}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,11 @@ class ListenParams:
     channels: int
     multichannel: bool
     options: StreamOptions
+
+    @property
+    def streams(self) -> int:
+        """Streams decoded: one per channel of a ``multichannel`` call, else one (mixed down)."""
+        return self.channels if self.multichannel else 1
 
 
 def _bool(params: Mapping[str, str], name: str, default: bool) -> bool:
@@ -115,6 +137,12 @@ def parse_params(params: Mapping[str, str]) -> ListenParams:
         vad_events=_bool(params, "vad_events", False),
     )
     return ListenParams(encoding, rate, channels, _bool(params, "multichannel", False), options)
+
+
+async def refuse_bad_request(websocket: Any, exc: InputError) -> None:
+    """Tell the client what is wrong with its request: an ``Error`` (``bad_request``), close 1008."""
+    await websocket.send_text(json.dumps({"type": "Error", "description": str(exc), "variant": "bad_request"}))
+    await websocket.close(code=CLOSE_POLICY, reason="bad request")
 
 
 class _Decoder:
@@ -215,9 +243,18 @@ class _MessageRate:
 
     began: float = field(default_factory=time.monotonic)
     count: int = 0
+    exempt_until: float = 0.0
+
+    def resumed(self) -> None:
+        """The connection read nothing for a while (backpressure): what the client sent meanwhile
+        waits in the socket and is read at once. The messages of the next second are not counted."""
+        self.exempt_until = time.monotonic() + 1.0
 
     def over(self, limit: float) -> bool:
         """Count one message; whether the current window has more than ``limit``."""
+        if time.monotonic() < self.exempt_until:
+            self.began, self.count = time.monotonic(), 0
+            return False
         self.count += 1
         if time.monotonic() - self.began >= 1.0:
             self.began, self.count = time.monotonic(), 1
@@ -247,6 +284,13 @@ class ListenConnection:
 
     When ``stopping`` is set (the server shuts down), the connection stops reading, decodes
     everything it received, sends the final results and ``Metadata``, and closes with 1001.
+
+    Two limits act on the read loop itself: a stream that sends neither audio nor ``KeepAlive``
+    for ``idle_timeout_s`` (or no audio for ``keepalive_timeout_s``, KeepAlive or not) gets an
+    ``Error`` (``idle_timeout``, NET-0001, as Deepgram's) and is finished like any other end (its
+    audio decoded, its finals sent), then closed with 1011; and while a stream holds more than
+    ``max_backlog_s`` of audio not decoded yet (a client sending faster than real time), the
+    connection stops reading, so that TCP holds the client back until the engine catches up.
     """
 
     def __init__(self, websocket: Any, worker: EngineWorker, params: ListenParams, limits: ListenLimits,
@@ -271,19 +315,20 @@ class ListenConnection:
         self.rate = _MessageRate()
         self.close_code, self.close_reason = CLOSE_NORMAL, ""
         self._new_utterance = {session: True for session in self.sessions}
+        self.last_audio = self.last_keepalive = time.monotonic()  # the idle timeouts count from these
 
     @classmethod
     async def open(cls, websocket: Any, worker: EngineWorker, limits: ListenLimits, model_info: Mapping[str, Any],
-                   metrics: ServiceMetrics | None = None, stopping: asyncio.Event | None = None
-                   ) -> ListenConnection | None:  # fmt: skip
-        """The connection of ``websocket``; None after telling the client what is wrong with its
-        request (an ``Error`` message, then close code 1008)."""
+                   metrics: ServiceMetrics | None = None, stopping: asyncio.Event | None = None,
+                   params: ListenParams | None = None) -> ListenConnection | None:  # fmt: skip
+        """The connection of ``websocket`` (``params``: its query parameters, already parsed);
+        None after telling the client what is wrong with its request (:func:`refuse_bad_request`)."""
         try:
-            return cls(websocket, worker, parse_params(dict(websocket.query_params)), limits, model_info, metrics,
-                       stopping)  # fmt: skip
+            if params is None:
+                params = parse_params(dict(websocket.query_params))
+            return cls(websocket, worker, params, limits, model_info, metrics, stopping)
         except InputError as exc:
-            await websocket.send_text(json.dumps({"type": "Error", "description": str(exc), "variant": "bad_request"}))
-            await websocket.close(code=CLOSE_POLICY, reason="bad request")
+            await refuse_bad_request(websocket, exc)
             return None
 
     @property
@@ -310,14 +355,17 @@ class ListenConnection:
         from starlette.websockets import WebSocketDisconnect
 
         while True:
+            await self._backpressure(shutdown)
             receive = asyncio.ensure_future(self.websocket.receive())
-            if shutdown is not None:
-                await asyncio.wait({receive, shutdown}, return_when=asyncio.FIRST_COMPLETED)
-                if not receive.done():
-                    receive.cancel()
-                    self.close_code, self.close_reason = CLOSE_GOING_AWAY, "server shutting down"
-                    await self._read_what_came()
-                    return
+            waiting = {receive} if shutdown is None else {receive, shutdown}
+            await asyncio.wait(waiting, timeout=self._idle_left(), return_when=asyncio.FIRST_COMPLETED)
+            if not receive.done():
+                receive.cancel()
+                if shutdown is None or not shutdown.done():
+                    self._idle()  # raises _Stop
+                self.close_code, self.close_reason = CLOSE_GOING_AWAY, "server shutting down"
+                await self._read_what_came()
+                return
             try:
                 message = await receive
             except WebSocketDisconnect:
@@ -339,6 +387,52 @@ class ListenConnection:
                 return
             await self.handle(message)
 
+    # --- idle streams and backpressure -----------------------------------------------------------
+
+    def _idle_left(self) -> float:
+        """Seconds until the stream is idle: neither audio nor KeepAlive for ``idle_timeout_s``,
+        or no audio for ``keepalive_timeout_s``."""
+        limits = self.limits
+        deadline = min(max(self.last_audio, self.last_keepalive) + limits.idle_timeout_s,
+                       self.last_audio + limits.keepalive_timeout_s)  # fmt: skip
+        return max(deadline - time.monotonic(), 0.0)
+
+    def _idle(self) -> None:
+        """The stream is idle: an ``Error`` (NET-0001, as Deepgram's), then its end (what it sent
+        is decoded and its final results go out before the close, 1011)."""
+        limits = self.limits
+        if time.monotonic() - self.last_keepalive >= limits.idle_timeout_s:
+            what = f"neither audio nor KeepAlive for {limits.idle_timeout_s:g} s"
+        else:
+            what = f"no audio for {limits.keepalive_timeout_s:g} s (KeepAlive keeps a stream open that long at most)"
+        self.error("idle_timeout", f"NET-0001: the stream received {what}; closing it")
+        raise _Stop(CLOSE_ERROR, "NET-0001 idle timeout")
+
+    def backlog(self) -> float:
+        """The most audio (seconds) any of the connection's streams holds without having decoded it."""
+        return self.worker.backlog(self.sessions)
+
+    async def _backpressure(self, shutdown: asyncio.Future | None) -> None:
+        """While a stream holds more than ``max_backlog_s`` of audio it has not decoded, read
+        nothing: the client's frames wait in the socket, and TCP stops the client (the server
+        shutting down ends the wait)."""
+        if self.backlog() <= self.limits.max_backlog_s:
+            return
+        self.worker.notify()
+        paused = time.monotonic()
+        while self.backlog() > self.limits.max_backlog_s and not (shutdown is not None and shutdown.done()):
+            await asyncio.sleep(0.02)
+        # the client was held back, not idle; what it sent meanwhile comes in a burst
+        self._not_listening(paused)
+        self.rate.resumed()
+
+    def _not_listening(self, since: float) -> None:
+        """The connection read nothing from ``since`` to now (backpressure, a ``Finalize`` being
+        decoded): that time does not count towards the idle timeouts."""
+        held = time.monotonic() - since
+        self.last_audio += held
+        self.last_keepalive += held
+
     async def handle(self, message: Mapping[str, Any]) -> None:
         """One client message (after the rate limit); raises :class:`_Stop` when the connection
         should end."""
@@ -347,6 +441,8 @@ class ListenConnection:
             raise _Stop(CLOSE_POLICY, "message rate")
         data = message.get("bytes")
         if data is not None:
+            if data:
+                self.last_audio = time.monotonic()
             await self.audio(data)
         else:
             await self.control(message.get("text"))
@@ -385,10 +481,13 @@ class ListenConnection:
         except (ValueError, RecursionError):
             kind = None
         if kind == "KeepAlive":
+            self.last_keepalive = time.monotonic()
             return
         if kind == "Finalize":
+            began = time.monotonic()
             self.worker.finalize(self.sessions)
             await self._flush()
+            self._not_listening(began)
             return
         if kind == "CloseStream":
             raise _Stop(CLOSE_NORMAL, "")

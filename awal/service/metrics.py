@@ -14,8 +14,11 @@ One registry per app (no process-wide state: two apps in one process, as in test
   engine spent decoding, and audio received from streams; ``awal_real_time_factor`` (gauge) is
   their ratio since start (below 1: faster than real time; use the counters' ``rate()`` for a
   window);
-- ``awal_active_sessions``, ``awal_queued_windows`` (gauges): open connections, and streams
-  waiting for a decoding pass right now (the engine's backlog);
+- ``awal_active_sessions``, ``awal_active_streams``, ``awal_queued_windows`` (gauges): open
+  connections, the streams they decode (one per channel of a ``multichannel`` call: what
+  ``--max-sessions`` counts), and streams waiting for a decoding pass right now (the engine's backlog);
+- ``awal_buffered_audio_seconds`` (gauge): audio the streams hold, all together (bounded:
+  ``max_backlog_s`` of backpressure per stream, plus its window);
 - ``awal_rejected_sessions_total{reason}`` (counter): ``capacity`` (close code 1013), ``shutdown``
   and ``auth``;
 - ``awal_decode_batch_windows`` (histogram): windows decoded together in one engine step.
@@ -51,8 +54,10 @@ class ServiceMetrics:
     received_s: float = 0.0
 
     @classmethod
-    def create(cls, active: Callable[[], float], queued: Callable[[], float]) -> ServiceMetrics:
-        """``active`` and ``queued`` are read at each scrape."""
+    def create(cls, active: Callable[[], float], queued: Callable[[], float],
+               streams: Callable[[], float] | None = None, buffered: Callable[[], float] | None = None
+               ) -> ServiceMetrics:  # fmt: skip
+        """``active``, ``queued``, ``streams`` and ``buffered`` are read at each scrape."""
         registry = CollectorRegistry(auto_describe=True)
         metrics = cls(
             registry=registry,
@@ -86,6 +91,12 @@ class ServiceMetrics:
             metrics.final.labels(trigger)
         Gauge("awal_active_sessions", "Open /v1/listen connections", registry=registry).set_function(active)
         Gauge("awal_queued_windows", "Streams waiting for a decoding pass", registry=registry).set_function(queued)
+        if streams is not None:
+            Gauge("awal_active_streams", "Streams decoded (channels of the open connections)",
+                  registry=registry).set_function(streams)  # fmt: skip
+        if buffered is not None:
+            Gauge("awal_buffered_audio_seconds", "Audio the open streams hold, all together",
+                  registry=registry).set_function(buffered)  # fmt: skip
         Gauge(
             "awal_real_time_factor", "Decoding time over stream audio time, since start", registry=registry
         ).set_function(metrics.real_time_factor)

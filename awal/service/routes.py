@@ -19,7 +19,15 @@ from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from awal.asr.streaming.worker import EngineWorker
-from awal.service.listen import CLOSE_POLICY, CLOSE_TRY_LATER, ListenConnection, ListenLimits
+from awal.errors import InputError
+from awal.service.listen import (
+    CLOSE_POLICY,
+    CLOSE_TRY_LATER,
+    ListenConnection,
+    ListenLimits,
+    parse_params,
+    refuse_bad_request,
+)
 from awal.service.metrics import ServiceMetrics
 
 __all__ = ["ServerState", "asr_router", "key_from"]
@@ -34,14 +42,17 @@ class ServerState:
     worker: EngineWorker
     api_keys: frozenset[str] = frozenset()
     limits: ListenLimits = field(default_factory=ListenLimits)
-    active: int = 0
+    active: int = 0  # open connections
+    streams: int = 0  # the streams they decode (what limits.max_sessions counts)
     ready: bool = True
     model_info: Mapping[str, Any] = field(default_factory=dict)
     metrics: ServiceMetrics = field(init=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        self.metrics = ServiceMetrics.create(active=lambda: self.active, queued=self.worker.engine.queued)
+        self.metrics = ServiceMetrics.create(active=lambda: self.active, queued=self.worker.engine.queued,
+                                             streams=lambda: self.streams,
+                                             buffered=self.worker.engine.buffered_seconds)  # fmt: skip
         self.worker.metrics = self.metrics
 
     @property
@@ -100,7 +111,7 @@ def asr_router(state: ServerState) -> APIRouter:
         if not state.ready:
             return JSONResponse({"status": "not ready"}, status_code=503)
         return {"status": "ready", "model": state.model_info.get("name"), "sessions": state.active,
-                "capacity": state.limits.max_sessions}  # fmt: skip
+                "streams": state.streams, "capacity": state.limits.max_sessions}  # fmt: skip
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -117,7 +128,19 @@ def asr_router(state: ServerState) -> APIRouter:
             await websocket.close(code=CLOSE_POLICY, reason="missing or wrong API key")
             return
         await websocket.accept()
-        if state.active >= state.limits.max_sessions or not state.ready:
+        try:
+            params = parse_params(dict(websocket.query_params))
+        except InputError as exc:
+            await refuse_bad_request(websocket, exc)
+            return
+        # capacity counts streams decoded, not connections: a stereo multichannel call takes 2
+        capacity = state.limits.max_sessions
+        if params.streams > capacity:
+            await refuse_bad_request(websocket, InputError(
+                f"{params.streams} channels decoded apart (multichannel=true); this server decodes at most "
+                f"{capacity} streams at once: send fewer channels, or multichannel=false"))  # fmt: skip
+            return
+        if state.streams + params.streams > capacity or not state.ready:
             state.metrics.rejected.labels("capacity" if state.ready else "shutdown").inc()
             reason = "at capacity" if state.ready else "shutting down"
             await websocket.send_json({"type": "Error", "variant": "unavailable",
@@ -125,13 +148,15 @@ def asr_router(state: ServerState) -> APIRouter:
             await websocket.close(code=CLOSE_TRY_LATER, reason=reason)
             return
         state.active += 1
+        state.streams += params.streams
         try:
             connection = await ListenConnection.open(websocket, state.worker, state.limits, state.model_info,
-                                                     state.metrics, state.stopping)  # fmt: skip
+                                                     state.metrics, state.stopping, params)  # fmt: skip
             if connection is not None:
                 await connection.serve()
         finally:
             state.active -= 1
+            state.streams -= params.streams
 
     return router
 
