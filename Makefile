@@ -34,7 +34,7 @@ lint: setup-full
 	$(VENV)/python scripts/package-tree.py build/package-tree
 	cd build/package-tree && ../../$(VENV)/lint-imports ../../pyproject.toml
 	cd build/package-tree && ../../$(VENV)/mypy --config-file ../../pyproject.toml --cache-dir ../../.mypy_cache awal \
-		$(addprefix ../../bench/,text.py prepare.py batch.py streaming.py tts.py) | $(UNTREE)
+		$(addprefix ../../bench/,text.py prepare.py batch.py streaming.py tts.py soak.py) | $(UNTREE)
 
 # mypy's paths inside build/package-tree -> the checkout's folders
 UNTREE := sed -E 's,^awal/asr/,asr/,; s,^awal/tts/,tts/,; s,^awal/data/,data_manifests/,; s,^awal/demo/,demo/,; s,^\.\./\.\./,,'
