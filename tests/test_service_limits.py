@@ -296,3 +296,13 @@ def test_a_zero_limit_is_refused_not_taken_for_the_default(option: str) -> None:
     assert done.returncode != 0 and "Traceback" not in done.stderr
     name = option[2:].replace("-", "_")
     assert re.search(rf"{name}|{option}|{name.removesuffix('_s')}", done.stderr, re.IGNORECASE), done.stderr
+
+
+def test_public_messages_keep_names_and_lose_server_paths() -> None:
+    """What every error a client reads goes through (REST errors, a stream's ``internal`` Error)."""
+    from awal.service.errors import MAX_MESSAGE, public_message
+
+    text = public_message("cannot load /srv/awal/.cache/models/whisper-base-awal/model.bin: 3 tokens/s, a/b")
+    assert text == "cannot load model.bin: 3 tokens/s, a/b"
+    assert public_message(r"no C:\Users\x\model.bin here") == "no model.bin here"
+    assert len(public_message("x" * 10_000)) == MAX_MESSAGE and public_message("x" * 10_000).endswith("...")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import Mapping
@@ -29,9 +30,12 @@ import numpy as np
 from awal.asr.streaming.session import Event, Result, SpeechStarted, StreamOptions, StreamSession, UtteranceEnd
 from awal.asr.streaming.worker import Delivery, EngineWorker
 from awal.errors import InputError
+from awal.service.errors import public_message
 from awal.service.metrics import ArrivalClock, ServiceMetrics
 
 __all__ = ["ListenConnection", "ListenLimits", "ListenParams", "parse_params", "refuse_bad_request", "result_message"]
+
+log = logging.getLogger("awal.service")
 
 SAMPLE_RATE = 16000
 ENCODINGS = ("linear16", "mulaw", "alaw")
@@ -506,8 +510,10 @@ class ListenConnection:
             item = await self.outbox.get()
             if item is None:
                 return
-            if isinstance(item, Exception):
-                await self._send({"type": "Error", "variant": "internal", "description": f"decoding failed: {item}"})
+            if isinstance(item, Exception):  # in full in the log; the client's copy names no server path
+                log.error("decoding failed: %r", item)
+                await self._send({"type": "Error", "variant": "internal",
+                                  "description": f"decoding failed: {public_message(str(item))}"})  # fmt: skip
             elif isinstance(item, dict):
                 await self._send(item)
             else:
