@@ -47,7 +47,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import soundfile as sf
@@ -368,14 +368,19 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
+def _sf_info(data: Any) -> tuple[Any, BaseException | None]:
+    """(libsndfile's header report, None), or (None, its error): the caller falls back to ffprobe
+    outside the handler (no chained soundfile traceback)."""
+    try:
+        return sf.info(data if isinstance(data, io.BytesIO) else str(data)), None
+    except _SF_ERRORS as error:
+        return None, error
+
+
 def audio_info(source: AudioSource) -> AudioInfo:
     """Rate, channels, length and format of ``source``, without decoding it when possible."""
     with _opened(source) as (name, data):
-        sf_error: BaseException | None = None
-        try:
-            info = sf.info(data if isinstance(data, io.BytesIO) else str(data))
-        except _SF_ERRORS as error:
-            sf_error = error  # fall back outside the handler: no chained soundfile traceback
+        info, sf_error = _sf_info(data)
         if sf_error is not None:
             return _ffprobe_info(name, data, sf_error)
     return AudioInfo(
@@ -395,11 +400,7 @@ def probe_audio(source: AudioSource) -> AudioHeader:
     FLAC). Unlike :func:`audio_info`, a header without a length gives ``duration=None`` rather than
     a decoding to count. Raises :class:`AudioError` for what is not audio."""
     with _opened(source) as (name, data):
-        sf_error: BaseException | None = None
-        try:
-            info = sf.info(data if isinstance(data, io.BytesIO) else str(data))
-        except _SF_ERRORS as error:
-            sf_error = error  # fall back outside the handler: no chained soundfile traceback
+        info, sf_error = _sf_info(data)
         if sf_error is not None:
             with _as_file(data) as path:
                 fmt, stream = _probe(name, path, sf_error)
@@ -426,7 +427,14 @@ def remove_stale_audio_folders(root: str | os.PathLike[str] | None = None) -> li
     directory) of processes that are gone: killed, they could not remove their own. A live
     process's folder stays (the calling process's too: in use, see :func:`remove_own_audio_folders`),
     and so does one whose owner cannot be told (no pid in its name). Returns the folders removed."""
-    return _remove_folders(root, lambda pid: pid != os.getpid() and not _alive(pid))
+    return remove_dead_process_folders(TEMP_PREFIX, root)
+
+
+def remove_dead_process_folders(prefix: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove the folders ``<prefix><pid>-*`` in ``root`` (default the temporary directory) whose
+    process is gone, the calling process's and live ones' left alone (the demo's and the service's
+    temporary folders). Returns the folders removed."""
+    return _remove_folders(root, lambda pid: pid != os.getpid() and not _alive(pid), prefix)
 
 
 def remove_own_audio_folders(root: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -434,12 +442,13 @@ def remove_own_audio_folders(root: str | os.PathLike[str] | None = None) -> list
     return _remove_folders(root, lambda pid: pid == os.getpid())
 
 
-def _remove_folders(root: str | os.PathLike[str] | None, stale: Callable[[int], bool]) -> list[Path]:
+def _remove_folders(root: str | os.PathLike[str] | None, stale: Callable[[int], bool],
+                    prefix: str = TEMP_PREFIX) -> list[Path]:  # fmt: skip
     if os.name != "posix":  # os.kill(pid, 0) is no probe on Windows
         return []
     removed = []
-    for folder in Path(root or tempfile.gettempdir()).glob(TEMP_PREFIX + "*"):
-        head = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    for folder in Path(root or tempfile.gettempdir()).glob(prefix + "*"):
+        head = folder.name[len(prefix) :].split("-", 1)[0]
         pid = int(head) if head.isdigit() else 0
         if pid <= 0 or not folder.is_dir() or not stale(pid):
             continue

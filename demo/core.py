@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import shutil
 import tempfile
 import threading
@@ -73,7 +72,6 @@ KEEP_S = 3600  # how long an answer's files (speech, transcripts) stay to be dow
 STOP_WAIT_S = 120  # the longest a stopped microphone waits for its last results
 MAX_RATE_CHANNELS = 48000 * 2  # decoded samples per second of audio a file may hold: 48 kHz stereo
 FOLDER_PREFIX = "awal-demo-"  # the demo's temporary folder: awal-demo-<pid>-<random>
-_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-[^-]+")
 
 log = logging.getLogger(__name__)
 
@@ -229,33 +227,14 @@ def audio_length(path: str | os.PathLike[str]) -> tuple[float, int, int]:
     return header.duration, header.sample_rate, header.channels
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a zombie, or another user's, counts: its folder stays)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True
-    return True
-
-
 def remove_stale_folders(root: str | os.PathLike[str] | None = None) -> list[Path]:
     """Remove the folders (``awal-demo-<pid>-*`` in ``root``, default the temporary directory)
     of demos whose process is gone: killed, they could not remove their own. A live demo's folder
     stays, and so does one whose owner cannot be told (no pid in its name: an older demo's).
     A pid reused since by another process keeps its folder until that process ends too."""
-    if os.name != "posix":  # os.kill(pid, 0) is no probe on Windows
-        return []
-    removed = []
-    for folder in Path(root or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
-        match = _FOLDER.fullmatch(folder.name)
-        pid = int(match.group(1)) if match else 0
-        if pid <= 0 or pid == os.getpid() or not folder.is_dir() or _alive(pid):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
+    from awal.audio import remove_dead_process_folders
+
+    return remove_dead_process_folders(FOLDER_PREFIX, root)
 
 
 def _check_samples(samples: np.ndarray, sr: int) -> None:
