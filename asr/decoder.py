@@ -14,23 +14,38 @@ CTranslate2's cross-attention alignment gives word times (the same computation a
 faster-whisper's ``word_timestamps``). Every hypothesis carries the language it was decoded in
 and the scores the callers' guards read: average log-probability, no-speech probability,
 compression ratio. No temperature fallback, no sampling: the same audio gives the same tokens.
+
+Script-safe decoding: one decoder writes several scripts (the bundled model: Darija in Arabic
+script, Tamazight in IRCAM Latin), and on hard audio it can slip a letter of one into the other
+(``أه ṭوموبيل``). Given the script the model writes each language in (``scripts``: Whisper code ->
+``Arab``/``Latn``/``Tfng``, :meth:`awal.asr.folder.ModelInfo.output_scripts`), the decoder also
+suppresses, for that language, every token whose bytes can only write characters foreign to
+its script (:func:`awal.text.scripts.foreign_bytes`: whole foreign letters, and lead bytes that
+start nothing else the script needs), and drops any foreign character a hypothesis still
+assembles from pieces it could not suppress (:func:`awal.text.scripts.strip_foreign`;
+:attr:`BatchDecoder.guard_acted` counts those hypotheses, ~never).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from awal.asr.streaming.agreement import TimedWord
+from awal.text.scripts import foreign_bytes, strip_foreign
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-__all__ = ["BatchDecoder", "DecodeRequest", "Hypothesis", "compression_ratio"]
+__all__ = ["BatchDecoder", "DecodeRequest", "Hypothesis", "compression_ratio", "token_bytes"]
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 N_FRAMES = 3000
@@ -72,11 +87,15 @@ class Hypothesis:
 class BatchDecoder:
     """Batched decoding (greedy, or beam search) with word times over a loaded faster-whisper model."""
 
-    def __init__(self, model: WhisperModel, max_new_tokens: int = 128, context_bucket_s: float | None = None) -> None:
+    def __init__(self, model: WhisperModel, max_new_tokens: int = 128, context_bucket_s: float | None = None,
+                 scripts: Mapping[str, str] | None = None) -> None:  # fmt: skip
         """``max_new_tokens``: the most text tokens a window gets (a bound on a decoding loop's
         cost). ``context_bucket_s``: encode each window with a short context
         of this granularity (:func:`awal.asr.features.context_frames`), for a model trained so
-        (its ``awal.json`` ``encoder_context``); None: 30 s, as faster-whisper does."""
+        (its ``awal.json`` ``encoder_context``); None: 30 s, as faster-whisper does.
+        ``scripts``: Whisper code -> the script the model writes that language in
+        (:meth:`awal.asr.folder.ModelInfo.output_scripts`); a language listed there decodes
+        script-safe (the module docstring), one not listed as the model would."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -89,6 +108,42 @@ class BatchDecoder:
         # what WhisperModel.transcribe suppresses by default (suppress_tokens=[-1]); CTranslate2 adds
         # the model's own suppress_ids from its config.json
         self.suppress = list(get_suppressed_tokens(base, (-1,)) or [])
+        self.scripts = dict(scripts or {})
+        self._by_script: dict[str, list[int]] = {}  # output script -> its foreign tokens
+        self._by_language: dict[str, list[int]] = {}  # Whisper code -> all it suppresses
+        self.guard_acted = 0  # hypotheses the text guard had to clean (strip_foreign)
+        for language in self.scripts:  # built once, with the model, not on a first request
+            self.suppressed(language)
+
+    def script_suppressed(self, script: str) -> list[int]:
+        """The text tokens of the model's vocabulary that can only write characters foreign to
+        ``script`` (:func:`awal.text.scripts.foreign_bytes` on each token's bytes); made once
+        per script."""
+        if script not in self._by_script:
+            eot = self._tokenizer(self.model.supported_languages[0]).eot
+            vocab = self.model.hf_tokenizer
+            self._by_script[script] = [
+                i for i in range(eot) if (data := token_bytes(vocab.id_to_token(i))) and foreign_bytes(data, script)
+            ]
+        return self._by_script[script]
+
+    def suppressed(self, language: str) -> list[int]:
+        """Every token ``language`` (a Whisper code) is decoded without: faster-whisper's default
+        set, and those foreign to the language's script (when :attr:`scripts` names it)."""
+        if language not in self._by_language:
+            script = self.scripts.get(language)
+            extra = self.script_suppressed(script) if script else []
+            self._by_language[language] = sorted(set(self.suppress) | set(extra))
+        return self._by_language[language]
+
+    def guard(self, text: str, language: str) -> tuple[str, bool]:
+        """``text`` decoded in ``language`` without characters foreign to its script (a no-op for
+        a language :attr:`scripts` does not name), and whether any were dropped."""
+        script = self.scripts.get(language)
+        if not script:
+            return text, False
+        clean, dropped = strip_foreign(text, script)
+        return clean, dropped > 0
 
     def _tokenizer(self, language: str) -> Any:
         if language not in self._tokenizers:
@@ -169,7 +224,7 @@ class BatchDecoder:
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
-            suppress_tokens=self.suppress,
+            suppress_tokens=self.suppressed(language),
         )
         tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
         with_text = [i for i, t in enumerate(tokens) if t] if word_times else []
@@ -185,20 +240,44 @@ class BatchDecoder:
                 words[i] = _words(tokenizer, tokens[i], result, self.model.tokens_per_second)
         hyps = []
         for i, (result, toks) in enumerate(zip(results, tokens)):
-            text = tokenizer.decode(toks).strip()
+            text, acted = self.guard(tokenizer.decode(toks).strip(), language)
             length = len(audios[i]) / SAMPLE_RATE
-            timed = tuple(
-                TimedWord(round(min(w["start"], length), 3), round(min(w["end"], length), 3), w["word"],
-                          round(float(w["probability"]), 4))
-                for w in words.get(i, [])
-                if w["word"].strip()
-            )  # fmt: skip
+            timed_words = []
+            for w in words.get(i, []):
+                word, word_acted = self.guard(w["word"], language)
+                acted = acted or word_acted
+                if word.strip():
+                    timed_words.append(TimedWord(round(min(w["start"], length), 3), round(min(w["end"], length), 3),
+                                                 word, round(float(w["probability"]), 4)))  # fmt: skip
+            timed = tuple(timed_words)
+            if acted:
+                self.guard_acted += 1
+                log.warning("dropped characters foreign to %s from a hypothesis in %r: %r",
+                            self.scripts[language], language, text)  # fmt: skip
             n = len(result.sequences_ids[0])
             # CTranslate2's score is the log-probability over the length; Whisper's is over length + 1
             avg = result.scores[0] * n / (n + 1) if result.scores else 0.0
             hyps.append(Hypothesis(text, timed, float(avg), float(result.no_speech_prob), compression_ratio(text),
                                    language))  # fmt: skip
         return hyps
+
+
+@functools.lru_cache(maxsize=1)
+def _byte_of() -> dict[str, int]:
+    """GPT-2's byte-level BPE alphabet, which Whisper's tokenizer spells its tokens in: the
+    character that stands for each byte."""
+    shown = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    hidden = [b for b in range(256) if b not in shown]
+    return {**{chr(b): b for b in shown}, **{chr(256 + n): b for n, b in enumerate(hidden)}}
+
+
+def token_bytes(token: str | None) -> bytes:
+    """The bytes a byte-level BPE token writes (``"ĠØ§"``, a space and ``ا``, -> ``b" \\xd8\\xa7"``); empty for a token
+    outside that alphabet (a special token)."""
+    table = _byte_of()
+    if not token or any(ch not in table for ch in token):
+        return b""
+    return bytes(table[ch] for ch in token)
 
 
 class _Encoded:

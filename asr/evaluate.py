@@ -273,7 +273,7 @@ def evaluate_asr(
     from awal.audio import read_audio
 
     whisper = load_whisper(folder, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
-    decoder = BatchDecoder(whisper, context_bucket_s=bucket)
+    decoder = BatchDecoder(whisper, context_bucket_s=bucket, scripts=info.output_scripts())
     transcriber = Transcriber.loaded(str(folder), info, whisper, decoder)
     long_options = TranscribeOptions(batch_size=batch_size, beam_size=beam_size)
     decode_seconds = 0.0

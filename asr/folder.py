@@ -37,7 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from awal.errors import InputError
-from awal.languages import get_language, languages
+from awal.languages import SCRIPTS, get_language, languages
 
 __all__ = [
     "AWAL_JSON",
@@ -143,6 +143,24 @@ class ModelInfo:
     def whisper_token(self, lang: str) -> str:
         """The Whisper language code to force for ``lang`` (``"ar"`` for Darija by default)."""
         return self.language(lang).whisper_token
+
+    def output_scripts(self) -> dict[str, str]:
+        """Whisper code -> the script the model writes that language in (its ``default_script``,
+        the script of its training text): what script-safe decoding holds each language's
+        hypotheses to (:class:`awal.asr.decoder.BatchDecoder`). Empty for a folder without
+        ``awal.json`` (:attr:`from_registry`: nothing says what it writes); a token whose
+        languages name different scripts, or none, is left out."""
+        if self.from_registry:
+            return {}
+        found: dict[str, set[str | None]] = {}
+        for entry in self.languages.values():
+            found.setdefault(entry.whisper_token, set()).add(entry.default_script)
+        out: dict[str, str] = {}
+        for token, scripts in sorted(found.items()):
+            script = next(iter(scripts))
+            if len(scripts) == 1 and script is not None and script in SCRIPTS:
+                out[token] = script
+        return out
 
 
 def registry_languages() -> dict[str, ModelLanguage]:

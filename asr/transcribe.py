@@ -256,9 +256,11 @@ class Transcriber:
             return self._windowed(decoded, options, lang, len(audio) / SAMPLE_RATE), lang, prob
         token = self.info.whisper_token(lang)
         target = self._output_script(lang, options.script)
+        decoder = self.batch_decoder()  # its script-safe suppression and guard (awal.asr.decoder)
         common: dict[str, Any] = dict(
             language=token,
             task="transcribe",
+            suppress_tokens=decoder.suppressed(token),
             beam_size=options.beam_size,
             word_timestamps=options.word_timestamps,
             vad_filter=options.vad,
@@ -278,16 +280,21 @@ class Transcriber:
 
         def convert() -> Iterator[Segment]:
             for i, seg in enumerate(raw):
-                words = tuple(
-                    Word(t(w.start), t(w.end), self._converted(w.word.strip(), lang, target),
-                         round(float(w.probability), 4))
-                    for w in (seg.words or ())
-                )  # fmt: skip
+                text, acted = decoder.guard(seg.text.strip(), token)
+                kept = []
+                for w in seg.words or ():
+                    word, word_acted = decoder.guard(w.word.strip(), token)
+                    acted = acted or word_acted
+                    if word:
+                        kept.append(Word(t(w.start), t(w.end), self._converted(word, lang, target),
+                                         round(float(w.probability), 4)))  # fmt: skip
+                decoder.guard_acted += acted
+                words = tuple(kept)
                 segment = Segment(
                     id=i,
                     start=t(seg.start),
                     end=t(seg.end),
-                    text=self._converted(seg.text.strip(), lang, target),
+                    text=self._converted(text, lang, target),
                     language=lang,
                     script=target,
                     words=words,
@@ -304,7 +311,8 @@ class Transcriber:
         from awal.asr.decoder import BatchDecoder
 
         if self._decoder is None:
-            self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
+            self._decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s,
+                                         scripts=self.info.output_scripts())
         return self._decoder
 
     def window_hypotheses(

@@ -294,9 +294,9 @@ def floor_system(model_path: str, token: str, batch_size: int, threads: int) -> 
     from awal.asr.decoder import BatchDecoder, DecodeRequest
     from awal.asr.folder import read_awal_json
 
-    bucket = read_awal_json(model_path).context_bucket_s
+    info = read_awal_json(model_path)
     model = WhisperModel(model_path, device="cpu", compute_type="int8", cpu_threads=threads)
-    decoder = BatchDecoder(model, context_bucket_s=bucket)
+    decoder = BatchDecoder(model, context_bucket_s=info.context_bucket_s, scripts=info.output_scripts())
 
     def run(paths: list[str]) -> list[str]:
         windows: list[tuple[int, np.ndarray]] = []

@@ -131,10 +131,14 @@ def _fake_transcriber(raw_segments: list[Any]) -> Any:
 
     from awal.asr.folder import ModelInfo, ModelLanguage
     from awal.asr.transcribe import Transcriber
+    from awal.text.scripts import strip_foreign
 
     model = SimpleNamespace(transcribe=lambda audio, **kwargs: (iter(raw_segments), None))
     info = ModelInfo("fake", {"ary": ModelLanguage("ar", ("Arab",), "Arab")})
-    return Transcriber.loaded("fake", info, model)  # type: ignore[arg-type]
+    # the script-safe part of a BatchDecoder (no tokenizer here): nothing suppressed, the text guard
+    decoder = SimpleNamespace(suppressed=lambda language: [-1], guard_acted=0,
+                              guard=lambda text, language: (strip_foreign(text, "Arab")[0], False))  # fmt: skip
+    return Transcriber.loaded("fake", info, model, decoder)  # type: ignore[arg-type]
 
 
 def _raw_segment(start: float, end: float, words: list[tuple[float, float]]) -> Any:

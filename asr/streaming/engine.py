@@ -40,7 +40,8 @@ class StreamingEngine:
         self.path = resolve_model(os.fspath(model) if model is not None else DEFAULT_MODEL)
         self.info = read_awal_json(self.path)
         self.model = load_whisper(self.path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
-        self.decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s)
+        self.decoder = BatchDecoder(self.model, context_bucket_s=self.info.context_bucket_s,
+                                    scripts=self.info.output_scripts())
         self.max_batch = max_batch
         self.sessions: list[StreamSession] = []
         self.lock = threading.RLock()
