@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from dataclasses import replace
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from awal.errors import InputError
 from awal.text.normalize import PROFILES
@@ -130,6 +130,23 @@ def _report(report) -> int:
     return 0
 
 
+def _channel_options(args: argparse.Namespace) -> Any:
+    """``--channels`` and its settings as a ``ChannelOptions``, or None (no channel)."""
+    asked = [args.reverb, args.codec_prob, args.clip_prob, args.codecs]
+    if not args.channels and all(x is None for x in asked):
+        return None
+    from awal.data.channels import ChannelOptions, available_codecs
+
+    defaults = ChannelOptions()
+    return ChannelOptions(
+        reverb_prob=defaults.reverb_prob if args.reverb is None else args.reverb,
+        rt60=tuple(args.rt60) if args.rt60 else defaults.rt60,
+        codec_prob=defaults.codec_prob if args.codec_prob is None else args.codec_prob,
+        codecs=tuple(args.codecs.split(",")) if args.codecs else available_codecs(),
+        clip_prob=defaults.clip_prob if args.clip_prob is None else args.clip_prob,
+    )
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
     corpus = args.corpus
     if corpus == "synthetic":
@@ -152,6 +169,14 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             profile=args.profile,
             lexicon=tuple(args.lexicon),
             exclude=excluded_sentences(args.exclude),
+            families=tuple(args.families.split(",")),
+            speakers=tuple(x for x in (args.speakers or "").split(",") if x),
+            kokoro_voices=args.kokoro_voices,
+            piper_voices=args.piper_voices,
+            kokoro_blends=args.kokoro_blends,
+            tempo=tuple(args.tempo),
+            evaluation=args.evaluation,
+            channel=_channel_options(args),
         )
         if args.voices:  # None: the defaults (every variant, pitch and rate)
             options = replace(options, voices=tuple(args.voices.split(",")))
@@ -595,42 +620,85 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--model", help="a model folder, whisper-base-awal (default), whisper-base, or a hub id")
-    p.add_argument("--api-key", action="append", default=[], metavar="KEY",
-                   help="a key clients must present (repeatable; also AWAL_API_KEYS); none: the service is open")
-    p.add_argument("--max-sessions", type=int,
-                   help="streams decoded at once (a multichannel call takes one per channel); more are refused "
-                        "(close code 1013; default 64)")
-    p.add_argument("--idle-timeout", type=float, metavar="S",
-                   help="close a stream that sent neither audio nor KeepAlive for S seconds (Error idle_timeout, "
-                        "close code 1011; default 10)")
-    p.add_argument("--keepalive-timeout", type=float, metavar="S",
-                   help="close a stream that sent no audio for S seconds, KeepAlive or not (default 60)")
-    p.add_argument("--max-backlog", type=float, metavar="S",
-                   help="seconds of a stream's audio not decoded yet above which the server stops reading it "
-                        "(backpressure; default 30)")
+    p.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a key clients must present (repeatable; also AWAL_API_KEYS); none: the service is open",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        help="streams decoded at once (a multichannel call takes one per channel); more are refused "
+        "(close code 1013; default 64)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="S",
+        help="close a stream that sent neither audio nor KeepAlive for S seconds (Error idle_timeout, "
+        "close code 1011; default 10)",
+    )
+    p.add_argument(
+        "--keepalive-timeout",
+        type=float,
+        metavar="S",
+        help="close a stream that sent no audio for S seconds, KeepAlive or not (default 60)",
+    )
+    p.add_argument(
+        "--max-backlog",
+        type=float,
+        metavar="S",
+        help="seconds of a stream's audio not decoded yet above which the server stops reading it "
+        "(backpressure; default 30)",
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default int8)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
-    p.add_argument("--drain-timeout", type=float, default=30.0, metavar="S",
-                   help="on SIGTERM/Ctrl-C, seconds open streams get to receive their final results (default 30)")
-    p.add_argument("--tts-voice", metavar="DIR",
-                   help="a neural voice folder (awal export tts) to serve by its name and as the default voice")
-    p.add_argument("--max-upload-mb", type=float, metavar="MB",
-                   help="largest POST /v1/audio/transcriptions body, refused (413) before it is read; also "
-                        "AWAL_MAX_UPLOAD_MB (default 100: 4x OpenAI's 25, 50 min of 16 kHz WAV, hours compressed)")
-    p.add_argument("--max-audio-s", type=float, metavar="S",
-                   help="longest audio transcribed by POST, from the file's header, refused (413) before decoding; "
-                        "also AWAL_MAX_AUDIO_S (default 10800 = 3 h: a long meeting, ~15-30 CPU-minutes)")
-    p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
-                   help="serve /docs, /redoc and /openapi.json (open to anyone: no key asked); also AWAL_DOCS=1 "
-                        "(default off)")
+    p.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="on SIGTERM/Ctrl-C, seconds open streams get to receive their final results (default 30)",
+    )
+    p.add_argument(
+        "--tts-voice",
+        metavar="DIR",
+        help="a neural voice folder (awal export tts) to serve by its name and as the default voice",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        metavar="MB",
+        help="largest POST /v1/audio/transcriptions body, refused (413) before it is read; also "
+        "AWAL_MAX_UPLOAD_MB (default 100: 4x OpenAI's 25, 50 min of 16 kHz WAV, hours compressed)",
+    )
+    p.add_argument(
+        "--max-audio-s",
+        type=float,
+        metavar="S",
+        help="longest audio transcribed by POST, from the file's header, refused (413) before decoding; "
+        "also AWAL_MAX_AUDIO_S (default 10800 = 3 h: a long meeting, ~15-30 CPU-minutes)",
+    )
+    p.add_argument(
+        "--docs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve /docs, /redoc and /openapi.json (open to anyone: no key asked); also AWAL_DOCS=1 (default off)",
+    )
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="the public Gradio demo: transcribe (file, microphone), synthesize, round trip")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--share", action=argparse.BooleanOptionalAction, default=False,
-                   help="a public gradio.live link (needs the network; default --no-share)")
+    p.add_argument(
+        "--share",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="a public gradio.live link (needs the network; default --no-share)",
+    )
     p.add_argument("--asr-model", help="a model folder or name (default: the bundled whisper-base-awal)")
     p.add_argument("--tts-voice", metavar="DIR", help="a voice folder (awal export tts) offered and used by default")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for recognition (default: CTranslate2's choice)")
@@ -639,16 +707,25 @@ def build_parser() -> argparse.ArgumentParser:
                         "none: the demo is open. Put TLS in front (docs/demo.md)")  # fmt: skip
     limits = p.add_argument_group("limits (docs/demo.md: the defaults suit a 2-core machine)")
     limits.add_argument("--max-file-mb", type=float, metavar="MB", help="largest upload (default 64)")
-    limits.add_argument("--max-audio-s", type=float, metavar="S",
-                        help="longest file transcribed, read from its header (default 300)")
-    limits.add_argument("--max-stream-s", type=float, metavar="S",
-                        help="longest microphone recording (default 300)")
-    limits.add_argument("--max-text-chars", type=int, metavar="N",
-                        help="longest text synthesized or round-tripped (default 300)")
-    limits.add_argument("--concurrency", type=int, metavar="N",
-                        help="transcriptions and syntheses run at once, all together (default 2)")
-    limits.add_argument("--queue-size", type=int, metavar="N",
-                        help="jobs waiting at most; more visitors are told the queue is full (default 16)")
+    limits.add_argument(
+        "--max-audio-s", type=float, metavar="S", help="longest file transcribed, read from its header (default 300)"
+    )
+    limits.add_argument("--max-stream-s", type=float, metavar="S", help="longest microphone recording (default 300)")
+    limits.add_argument(
+        "--max-text-chars", type=int, metavar="N", help="longest text synthesized or round-tripped (default 300)"
+    )
+    limits.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="transcriptions and syntheses run at once, all together (default 2)",
+    )
+    limits.add_argument(
+        "--queue-size",
+        type=int,
+        metavar="N",
+        help="jobs waiting at most; more visitors are told the queue is full (default 16)",
+    )
     limits.add_argument("--max-streams", type=int, metavar="N", help="microphones at once (default 4)")
     p.set_defaults(func=_cmd_demo)
 
@@ -689,13 +766,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-summary", metavar="FILE", help="JSON describing the training data, kept in awal.json")
     p.add_argument("--metrics", metavar="FILE", help="JSON with the model's measured metrics, kept in awal.json")
     p.set_defaults(func=_cmd_export_asr)
-    p = export_sub.add_parser("tts", help="FastPitch (.nemo per language) + HiFi-GAN -> an ONNX voice folder",
-                              description="Export the TTS recipe's models to a voice folder the runtime reads "
-                              "with onnxruntime (no torch, no NeMo): fastpitch-<lang>.onnx, hifigan.onnx, awal.json.")
-    p.add_argument("--fastpitch", action="append", required=True, metavar="LANG=FILE.nemo",
-                   help="an acoustic model and its language (repeat for each language)")
-    p.add_argument("--vocoder", default="universal",
-                   help="a HiFi-GAN .nemo, the recipe's fast vocoder (vocoder.pt), or universal (default)")
+    p = export_sub.add_parser(
+        "tts",
+        help="FastPitch (.nemo per language) + HiFi-GAN -> an ONNX voice folder",
+        description="Export the TTS recipe's models to a voice folder the runtime reads "
+        "with onnxruntime (no torch, no NeMo): fastpitch-<lang>.onnx, hifigan.onnx, awal.json.",
+    )
+    p.add_argument(
+        "--fastpitch",
+        action="append",
+        required=True,
+        metavar="LANG=FILE.nemo",
+        help="an acoustic model and its language (repeat for each language)",
+    )
+    p.add_argument(
+        "--vocoder",
+        default="universal",
+        help="a HiFi-GAN .nemo, the recipe's fast vocoder (vocoder.pt), or universal (default)",
+    )
     p.add_argument("--out", required=True, help="the voice folder to write")
     p.add_argument("--name", help="the voice's name (default: the folder's)")
     p.add_argument("--metrics", metavar="JSON", help="metrics to record in awal.json (a JSON file)")
@@ -721,9 +809,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the streaming engine's, for a model trained with encoder_context)")  # fmt: skip
     p.add_argument("--context-bucket", type=float, metavar="S", help="short contexts' step (default: the model's)")
     p.set_defaults(func=_cmd_eval_asr)
-    p = eval_sub.add_parser("tts", help="round-trip CER of a voice: synthesize, transcribe, score (JSON)",
-                            description="Speak each sentence of a manifest with the voice, transcribe it with an "
-                            "ASR model and score the transcripts against the text (CER/WER as JSON).")
+    p = eval_sub.add_parser(
+        "tts",
+        help="round-trip CER of a voice: synthesize, transcribe, score (JSON)",
+        description="Speak each sentence of a manifest with the voice, transcribe it with an "
+        "ASR model and score the transcripts against the text (CER/WER as JSON).",
+    )
     p.add_argument("--voice", required=True, help="espeak, awal-voice (the bundled one), or a voice folder")
     p.add_argument("--manifest", required=True, help="a manifest with text (or text_raw) and lang")
     p.add_argument("--asr-model", help="the ASR model (default: the bundled whisper-base-awal)")
@@ -781,8 +872,37 @@ def _add_prepare(sub) -> None:
     p.add_argument("--heldout", type=float, default=0.1, help="share of sentences held out for test")
     p.add_argument("--dev", type=float, default=0.05, help="share of sentences for dev")
     p.add_argument("--snr", type=float, nargs=2, default=(10.0, 40.0), metavar=("LO", "HI"), help="dB")
-    p.add_argument("--noise", default="none,white,pink,babble", help="noise kinds drawn from")
+    p.add_argument("--noise", default="none,white,pink,babble", help="noise kinds drawn from (and overlap)")
     p.add_argument("--speed", type=float, nargs=2, default=(0.9, 1.1), metavar=("LO", "HI"))
+    p.add_argument(
+        "--families",
+        default="espeak",
+        help="voice families drawn from, comma-separated: espeak, kokoro, piper (docs/data.md)",
+    )
+    p.add_argument(
+        "--speakers",
+        help="neural speakers to use, comma-separated (kokoro-jf_nezumi, kokoro-af_heart+hm_omega@0.40, "
+        "piper-en_US-joe-medium); default: every speaker of the family that may train",
+    )
+    p.add_argument("--kokoro-voices", metavar="DIR", help="extra Kokoro style vectors (scripts/kokoro-voices.sh)")
+    p.add_argument("--piper-voices", metavar="DIR", help="extra Piper voices (*.onnx with *.onnx.json)")
+    p.add_argument("--kokoro-blends", type=int, default=0, help="blends of two Kokoro styles added as speakers")
+    p.add_argument("--tempo", type=float, nargs=2, default=(0.9, 1.1), metavar=("LO", "HI"), help="neural pace")
+    p.add_argument(
+        "--evaluation",
+        action="store_true",
+        help="a test-only corpus (every sentence once, in test) where reserved voices may speak",
+    )
+    p.add_argument(
+        "--channels",
+        action="store_true",
+        help="rooms, clipping and codecs drawn per utterance (defaults: reverb 0.5, codec 0.5, clip 0.1)",
+    )
+    p.add_argument("--reverb", type=float, metavar="P", help="probability of a simulated room (implies --channels)")
+    p.add_argument("--rt60", type=float, nargs=2, metavar=("LO", "HI"), help="reverberation time, s (0.15 0.9)")
+    p.add_argument("--codecs", help="codecs drawn from, comma-separated (default: every one this machine encodes)")
+    p.add_argument("--codec-prob", type=float, metavar="P", help="probability of a codec (implies --channels)")
+    p.add_argument("--clip-prob", type=float, metavar="P", help="probability of clipping (implies --channels)")
     p.add_argument("--voices", help="espeak-ng variants drawn from, comma-separated (default: all 14; m3: one voice)")
     p.add_argument("--pitches", help="espeak-ng pitches (0-99) drawn from (default: 30,40,50,60,70)")
     p.add_argument("--rates", help="espeak-ng speaking rates (words/minute) drawn from (default: 135,155,175,195)")

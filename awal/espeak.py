@@ -21,7 +21,9 @@ import numpy as np
 from awal.errors import InputError
 from awal.text.voicing import DARIJA_LETTERS, DARIJA_LETTERS_FALLBACK, ESPEAK_VOICE
 
-__all__ = ["ESPEAK_RATE", "EspeakNotFoundError", "darija_letters", "espeak_version", "find_espeak", "speak"]
+__all__ = [
+    "ESPEAK_RATE", "EspeakNotFoundError", "darija_letters", "espeak_version", "find_espeak", "ipa", "speak",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +90,23 @@ def speak(exe: str, text: str, voice: str = ESPEAK_VOICE, *, pitch: int = 50, ra
 
         samples = resample(samples, got, ESPEAK_RATE)
     return np.asarray(samples, dtype=np.float32)
+
+
+def ipa(exe: str, text: str, voice: str = ESPEAK_VOICE) -> str:
+    """The IPA phonemes espeak-ng would speak for ``text`` (espeak input, as for :func:`speak`)
+    with ``voice``: ``espeak-ng -q --ipa``, its clauses (one per output line) joined with
+    ``", "`` so that a voice driven by them pauses where espeak-ng would.
+
+    >>> ipa(find_espeak(), "[[az'ul]] [[f@l:'awn]]")  # doctest: +SKIP
+    'azˈul fəllˈawn'
+
+    Raises:
+        RuntimeError: espeak-ng failed (the message has its error).
+    """
+    cmd = [exe, "-v", voice, "-q", "--ipa", "-b", "1"]
+    proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        error = proc.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"espeak-ng --ipa failed on {text!r} with {voice}: {error or proc.returncode}")
+    clauses = (" ".join(line.split()) for line in proc.stdout.decode("utf-8", "replace").splitlines())
+    return ", ".join(c for c in clauses if c)

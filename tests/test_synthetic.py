@@ -496,7 +496,7 @@ def test_telephone_8k_is_band_limited_mulaw(tmp_path):
     utterances = list(synthesize_corpus(SENTENCES["kab"], tmp_path, options))
     grid = set((mulaw_decode(bytes(range(256))) * 32768).astype(np.int32).tolist())
     for utterance in utterances:
-        assert utterance.extra["telephone"] and utterance.extra["codec"] == "mulaw"
+        assert utterance.extra["telephone"] and utterance.extra["telephone_codec"] == "mulaw"
         samples, rate = sf.read(utterance.audio, dtype="int16")
         assert rate == 8000
         assert set(np.unique(samples).tolist()) <= grid  # every sample a G.711 mu-law value
