@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from awal.asr.decoder import BatchDecoder
     from awal.asr.transcribe import TranscribeOptions, Transcriber
 
-__all__ = ["SAMPLE_RATE", "evaluate_asr"]
+__all__ = ["SAMPLE_RATE", "evaluate_asr", "evaluate_suite", "suite_table"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,6 @@ def _utterance_id(record: ManifestRecord, index: int) -> str:
             return str(value)
     name = Path(record.audio_filepath).name
     return f"{name}@{record.offset:g}" if record.offset else name or str(index)
-
 
 
 def _in_script(text: str, lang: str, script: str) -> str:
@@ -372,3 +371,79 @@ def evaluate_asr(
         "compute_type": compute_type,
         "device": device,
     }
+
+
+def evaluate_suite(
+    model: str | os.PathLike[str],
+    suite: str | os.PathLike[str],
+    *,
+    baseline: str | os.PathLike[str] | None = None,
+    details_dir: str | os.PathLike[str] | None = None,
+    cpu_threads: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score ``model`` (and ``baseline`` beside it) on every set of a test suite
+    (``awal prepare test-suite``: ``<suite>/<lang>/suite.json`` and its sets).
+
+    Each model is decoded as it is served: with short encoder contexts when its ``awal.json``
+    says it was trained with them, else with 30 s. Returns ``{"model", "baseline", "rows"}``,
+    a row per set: ``lang``, ``set``, ``speakers``, ``utterances``, and ``model``/``baseline``
+    with ``wer``, ``cer`` and ``errors``; :func:`suite_table` writes them as a table.
+
+    Raises:
+        InputError: no ``suite.json`` under ``suite``.
+    """
+    from awal.asr.folder import read_awal_json
+    from awal.asr.model import resolve_model
+
+    found = sorted(Path(suite).glob("*/suite.json"))
+    if not found:
+        raise InputError(f"{suite}: no <lang>/suite.json inside (awal prepare test-suite makes one)")
+    contexts = {}
+    for name in (model, baseline):
+        if name is not None:
+            contexts[str(name)] = "short" if read_awal_json(resolve_model(name)).context_bucket_s else "full"
+    rows: list[dict[str, Any]] = []
+    for path in found:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        for set_name, entry in info["sets"].items():
+            manifest = path.parent / entry["manifest"]
+            row: dict[str, Any] = {"lang": info["lang"], "set": set_name, "speakers": entry.get("speakers", []),
+                                   "utterances": entry.get("utterances")}  # fmt: skip
+            for role, name in (("model", model), ("baseline", baseline)):
+                if name is None:
+                    continue
+                details = None
+                if details_dir is not None:
+                    Path(details_dir).mkdir(parents=True, exist_ok=True)
+                    details = Path(details_dir) / f"{role}-{info['lang']}-{set_name}.jsonl"
+                result = evaluate_asr(name, manifest, lang=info["lang"], details=details, cpu_threads=cpu_threads,
+                                      device=device, progress=progress, context=contexts[str(name)])  # fmt: skip
+                row[role] = {"wer": result["wer"], "cer": result["cer"], "errors": result["errors"]}
+                row["utterances"] = result["utterances"]
+            rows.append(row)
+    return {"model": str(model), "baseline": None if baseline is None else str(baseline), "rows": rows}
+
+
+def suite_table(report: dict[str, Any]) -> str:
+    """A Markdown table of :func:`evaluate_suite`'s report: CER (WER) per language and set."""
+
+    def cell(scores: dict[str, Any] | None) -> str:
+        if not scores or scores.get("cer") is None:
+            return "-"
+        return f"{100 * scores['cer']:.1f}% ({100 * scores['wer']:.1f}%)"
+
+    base = report.get("baseline")
+    head = f"| language | test set | utterances | {report['model']} CER (WER) |"
+    rule = "|---|---|---|---|"
+    if base:
+        head += f" {base} CER (WER) |"
+        rule += "---|"
+    lines = [head, rule]
+    for row in report["rows"]:
+        line = f"| {row['lang']} | {row['set']} | {row['utterances']} | {cell(row.get('model'))} |"
+        if base:
+            line += f" {cell(row.get('baseline'))} |"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

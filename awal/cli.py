@@ -177,6 +177,8 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             tempo=tuple(args.tempo),
             evaluation=args.evaluation,
             channel=_channel_options(args),
+            spelling=args.spelling,
+            dictionary=tuple(args.dictionary),
         )
         if args.voices:  # None: the defaults (every variant, pitch and rate)
             options = replace(options, voices=tuple(args.voices.split(",")))
@@ -185,6 +187,18 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
         if args.rates:
             options = replace(options, rates=tuple(int(x) for x in args.rates.split(",")))
         return _report(prepare_synthetic(args.text, args.out, options))
+    if corpus == "test-suite":
+        from awal.data.testsets import SuiteOptions, build_suite
+
+        within = (int(args.within_split[0]), args.within_split[1], args.within_split[2]) if args.within_split else None
+        suite = SuiteOptions(lang=args.lang, sentences=args.sentences, seed=args.seed,
+                             kokoro_voices=args.kokoro_voices, ordinary=args.ordinary,
+                             lexicon=tuple(args.lexicon), dictionary=tuple(args.dictionary),
+                             within_split=within, jobs=args.jobs)  # fmt: skip
+        for name, manifest in build_suite(args.text, args.out, suite).items():
+            lines = sum(1 for _ in manifest.open(encoding="utf-8"))
+            print(f"{args.lang}\t{name}\t{lines} utterances\t{manifest}")
+        return 0
     if corpus == "common-voice":
         from awal.data.common_voice import prepare_common_voice
 
@@ -306,7 +320,20 @@ def _cmd_eval_tts(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_asr(args: argparse.Namespace) -> int:
-    from awal.asr.evaluate import evaluate_asr
+    from awal.asr.evaluate import evaluate_asr, evaluate_suite, suite_table
+
+    if (args.manifest is None) == (args.suite is None):
+        raise InputError("give --manifest (one test set) or --suite (a test suite), not both")
+    if args.suite is not None:
+        from pathlib import Path
+
+        report = evaluate_suite(args.model, args.suite, baseline=args.baseline, details_dir=args.details,
+                                cpu_threads=args.threads, device=args.device,
+                                progress=not args.no_progress)  # fmt: skip
+        if args.report:
+            Path(args.report).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(suite_table(report), end="")
+        return 0
 
     result = evaluate_asr(
         args.model,
@@ -793,7 +820,10 @@ def build_parser() -> argparse.ArgumentParser:
     eval_sub = evaluate.add_subparsers(dest="kind", metavar="KIND", required=True)
     p = eval_sub.add_parser("asr", help="WER/CER of an ASR model on a NeMo manifest, as JSON")
     p.add_argument("--model", required=True, help="a model folder, whisper-base, or a hub id")
-    p.add_argument("--manifest", required=True, help="NeMo manifest with audio_filepath, text, lang")
+    p.add_argument("--manifest", help="NeMo manifest with audio_filepath, text, lang")
+    p.add_argument("--suite", metavar="DIR", help="a test suite (awal prepare test-suite): a table of every set")
+    p.add_argument("--baseline", metavar="MODEL", help="with --suite: a model scored beside it (e.g. whisper-base)")
+    p.add_argument("--report", metavar="FILE", help="with --suite: write the scores as JSON")
     p.add_argument("--lang", help="language of every utterance (default: each line's lang)")
     p.add_argument("--profile", default="scoring", choices=PROFILES, help="normalization before scoring")
     p.add_argument("--script", help="write hypotheses in this script before scoring (default: the reference's)")
@@ -803,7 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: CTranslate2's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines")
+    p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines (--suite: a folder)")
     p.add_argument("--context", default="full", choices=("full", "short"),
                    help="encoder input: 30 s (faster-whisper's transcribe) or each clip's short context "
                         "(the streaming engine's, for a model trained with encoder_context)")  # fmt: skip
@@ -894,6 +924,19 @@ def _add_prepare(sub) -> None:
         help="a test-only corpus (every sentence once, in test) where reserved voices may speak",
     )
     p.add_argument(
+        "--spelling",
+        default="as-written",
+        choices=("as-written", "ordinary"),
+        help="Darija transcripts: the spoken text, or ordinary Arabic-script spelling from the Arabizi",
+    )
+    p.add_argument(
+        "--dictionary",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="DODa word lists (files or folders) for --spelling ordinary",
+    )
+    p.add_argument(
         "--channels",
         action="store_true",
         help="rooms, clipping and codecs drawn per utterance (defaults: reverb 0.5, codec 0.5, clip 0.1)",
@@ -918,6 +961,38 @@ def _add_prepare(sub) -> None:
         metavar="FILE",
         help="sentences never to voice: another corpus's synthetic.json (its test and dev) or a text file",
     )
+    p.set_defaults(func=_cmd_prepare)
+
+    p = corpora.add_parser(
+        "test-suite",
+        help="held-out sentences heard in every condition: espeak-ng, unseen voices, telephone, ordinary spelling",
+        description="Draw held-out sentences from the text and have them spoken into one test set per "
+        "condition (docs/data.md, 'Test suite'); awal eval asr --suite scores a model on all of them. "
+        "Training corpora leave them out with --exclude OUT/LANG/suite.json.",
+    )
+    p.add_argument("--lang", required=True, help="ary, zgh (shi, tzm, rif) or kab")
+    p.add_argument("--text", required=True, nargs="+", help="sentence files: one per line, or DODa CSVs")
+    p.add_argument("--out", required=True, help="the suite folder (OUT/LANG/SET/test.jsonl)")
+    p.add_argument("--sentences", type=int, default=40, help="held-out sentences (default 40)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kokoro-voices", metavar="DIR", help="the 54 Kokoro styles (two more unseen voices)")
+    p.add_argument("--ordinary", metavar="TSV", help="Darija: ordinary-spelling sentences (ordinary, arabizi)")
+    p.add_argument(
+        "--dictionary",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Darija: DODa word lists; sets spoken from the Arabizi, transcribed in ordinary spelling",
+    )
+    p.add_argument(
+        "--within-split",
+        nargs=3,
+        type=float,
+        metavar=("SEED", "HELDOUT", "DEV"),
+        help="draw from the test split of `awal prepare synthetic --seed --heldout --dev` on the text",
+    )
+    p.add_argument("--lexicon", action="append", default=[], metavar="FILE", help="Darija lexicon for Arabizi")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
     p.set_defaults(func=_cmd_prepare)
 
     p = corpus_parser("common-voice", "Common Voice (any locale)", root_help="the locale folder (with clips/)")

@@ -39,7 +39,7 @@ import os
 import random
 import re
 import unicodedata
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -154,6 +154,12 @@ class SyntheticOptions:
         snr_db: (low, high) signal-to-noise ratio in dB, drawn uniformly per utterance.
         noise: the noise kinds drawn from, uniformly (:data:`NOISE_KINDS`; default
             :data:`DEFAULT_NOISE`).
+        spelling: ``as-written`` (the transcript is the spoken text in the language's script)
+            or ``ordinary`` (Darija: sentences read from their Arabizi, transcribed in ordinary
+            Arabic-script spelling: a hand-written ``ordinary`` column where the table has one,
+            else :func:`awal.text.orthography.ordinary_spelling` with ``dictionary``; a sentence
+            whose transcript would keep a digit or a Latin word is skipped).
+        dictionary: DODa word lists (files or folders) for ordinary spelling.
         channel: rooms, clipping and codecs drawn per utterance
             (:class:`awal.data.channels.ChannelOptions`); None: none.
         speed: (low, high) speed factor, drawn uniformly (resampling: tempo and pitch).
@@ -207,6 +213,8 @@ class SyntheticOptions:
     profile: str = "display"
     lexicon: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    spelling: str = "as-written"
+    dictionary: tuple[str, ...] = ()
     channel: ChannelOptions | None = None
     families: tuple[str, ...] = ("espeak",)
     speakers: tuple[str, ...] = ()
@@ -261,6 +269,10 @@ class SyntheticOptions:
             problems.append(f"families must be distinct names among {', '.join(FAMILIES)}, got {self.families}")
         if self.tempo[0] > self.tempo[1] or self.tempo[0] <= 0:
             problems.append(f"tempo must be a positive (low, high), got {self.tempo}")
+        if self.spelling not in SPELLINGS:
+            problems.append(f"spelling must be one of {', '.join(SPELLINGS)}, got {self.spelling!r}")
+        elif self.spelling == "ordinary" and get_language(self.lang).family != "ary":
+            problems.append("spelling='ordinary' is for Darija (ary)")
         if self.kokoro_blends < 0:
             problems.append(f"kokoro_blends must be >= 0, got {self.kokoro_blends}")
         if problems:
@@ -333,16 +345,27 @@ def _espeak(exe: str, text: str, voice: Voice) -> np.ndarray:
 #: CSV columns read, in order of preference: DODa's Arabic-script column first for Darija,
 #: then its Arabizi column (written in Arabic script by the voicing), then generic names.
 _COLUMNS = {"ary": ("darija_ar", "darija_Arab_new", "darija", "darija_Latn", "sentence", "text")}
+#: With ``spelling="ordinary"`` Darija is read from its Arabizi (how it is said); a column
+#: ``ordinary`` beside it holds the transcript as written (:func:`read_transcripts`).
+_ORDINARY_COLUMNS = ("arabizi", "darija", "darija_Latn", "sentence", "text")
+SPELLINGS: tuple[str, ...] = ("as-written", "ordinary")
 _GENERIC_COLUMNS = ("sentence", "text")
 _TEXT_SUFFIXES = (".txt", ".csv", ".tsv")
 
 
-def _table_lines(path: Path, lang: str, *, strict: bool) -> list[str] | None:
+def _wanted(lang: str, spelling: str) -> tuple[str, ...]:
+    family = get_language(lang).family
+    if spelling == "ordinary" and family == "ary":
+        return _ORDINARY_COLUMNS
+    return _COLUMNS.get(family, _GENERIC_COLUMNS)
+
+
+def _table_lines(path: Path, lang: str, *, strict: bool, spelling: str = "as-written") -> list[str] | None:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream, delimiter=delimiter)
         fields = reader.fieldnames or []
-        wanted = _COLUMNS.get(get_language(lang).family, _GENERIC_COLUMNS)
+        wanted = _wanted(lang, spelling)
         column = next((c for c in wanted if c in fields), None)
         if column is None:
             if strict:
@@ -363,14 +386,43 @@ def _files(path: Path) -> list[tuple[Path, bool]]:
     return [(path, True)]
 
 
-def read_sentences(path: StrPath | Sequence[StrPath], lang: str) -> list[str]:
+def _clean(line: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", line).split())
+
+
+def read_transcripts(path: StrPath | Sequence[StrPath], lang: str) -> dict[str, str]:
+    """``{sentence: transcript}`` from the tables among ``path`` with an ``ordinary`` column:
+    hand-written ordinary-spelling transcripts of the Arabizi sentences beside them
+    (``samples/text/ary-ordinary-heldout.tsv``)."""
+    out: dict[str, str] = {}
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    for item in paths:
+        for file, _ in _files(Path(item)):
+            if file.suffix.lower() not in (".csv", ".tsv"):
+                continue
+            delimiter = "\t" if file.suffix.lower() == ".tsv" else ","
+            with file.open(encoding="utf-8-sig", newline="") as stream:
+                reader = csv.DictReader(stream, delimiter=delimiter)
+                column = next((c for c in _wanted(lang, "ordinary") if c in (reader.fieldnames or [])), None)
+                if column is None or "ordinary" not in (reader.fieldnames or []):
+                    continue
+                for row in reader:
+                    said, written = _clean(row.get(column) or ""), _clean(row.get("ordinary") or "")
+                    if said and written:
+                        out.setdefault(said, written)
+    return out
+
+
+def read_sentences(path: StrPath | Sequence[StrPath], lang: str, spelling: str = "as-written") -> list[str]:
     """The distinct sentences of a text file, a CSV/TSV, or every such file in a folder.
 
     * ``.txt`` (or any other name): one sentence per line;
     * ``.csv`` / ``.tsv`` with a header: for Darija the column ``darija_ar`` (DODa's
       Arabic-script column), else ``darija`` (Arabizi, written in Arabic script when
       voiced), else ``sentence`` or ``text``; for the other languages ``sentence`` or
-      ``text``. In a folder, tables without such a column are skipped.
+      ``text``. In a folder, tables without such a column are skipped. With
+      ``spelling="ordinary"``, Darija tables are read from their Arabizi: ``arabizi``, else
+      ``darija`` (DODa's sentence lists), else ``sentence`` or ``text``.
 
     Lines are NFC-normalized with whitespace collapsed; empty ones are skipped, and so are
     duplicates: two lines are the same sentence when their ``scoring`` normalizations are
@@ -385,11 +437,11 @@ def read_sentences(path: StrPath | Sequence[StrPath], lang: str) -> list[str]:
         for file, strict in _files(Path(item)):
             lines: list[str] | None
             if file.suffix.lower() in (".csv", ".tsv"):
-                lines = _table_lines(file, language.code, strict=strict)
+                lines = _table_lines(file, language.code, strict=strict, spelling=spelling)
             else:
                 lines = file.read_text(encoding="utf-8-sig").splitlines()
             for line in lines or ():
-                sentence = " ".join(unicodedata.normalize("NFC", line).split())
+                sentence = _clean(line)
                 if not sentence:
                     continue
                 key = normalize(sentence, language, "scoring")
@@ -514,14 +566,40 @@ class _Voicing:
     lang: str
     letters: Mapping[str, str]
     lexicon: Lexicon | None
+    ordinary: Callable[[str], str] | None = None
     cache: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __call__(self, sentence: str) -> tuple[str, str]:
-        """``(spoken text, espeak input)``; the input is empty when nothing can be said."""
+        """``(transcript, espeak input)``; the input is empty when nothing can be said. The
+        transcript is the spoken text, or its ordinary spelling (``ordinary``)."""
         if sentence not in self.cache:
             request = espeak_request(sentence, self.lang, letters=self.letters, lexicon=self.lexicon)
-            self.cache[sentence] = (request.text, request.espeak_input)
+            text, said = request.text, request.espeak_input
+            if self.ordinary is not None:
+                text = self.ordinary(sentence)
+                if re.search(r"[0-9A-Za-z]", text):
+                    said = ""  # a number or a Latin word the ordinary spelling cannot write as said
+            self.cache[sentence] = (text, said)
         return self.cache[sentence]
+
+
+def _ordinary_speller(options: SyntheticOptions, transcripts: Mapping[str, str]) -> Callable[[str], str] | None:
+    """The transcript of a sentence in ordinary spelling: hand-written, else from the dictionary."""
+    if options.spelling != "ordinary":
+        return None
+    from awal.text.orthography import load_dictionary, ordinary_spelling
+
+    try:
+        dictionary = load_dictionary(*options.dictionary)
+    except ValueError as exc:
+        raise InputError(f"--dictionary: {exc}") from None
+    if not len(dictionary) and not transcripts:
+        logger.warning("ordinary spelling without a dictionary: every word is spelled by the rules")
+
+    def spell(sentence: str) -> str:
+        return transcripts.get(sentence) or ordinary_spelling(sentence, dictionary)
+
+    return spell
 
 
 def plan(
@@ -530,6 +608,7 @@ def plan(
     *,
     espeak: str = "espeak-ng",
     letters: Mapping[str, str] = DARIJA_LETTERS,
+    transcripts: Mapping[str, str] | None = None,
 ) -> Iterator[UtteranceSpec]:
     """The utterances to synthesize, in order; endless while there are training sentences.
 
@@ -543,7 +622,7 @@ def plan(
     from awal.text.arabizi import load_lexicon
 
     lexicon = load_lexicon(*options.lexicon) if options.lexicon else None
-    voicing = _Voicing(options.lang, letters, lexicon)
+    voicing = _Voicing(options.lang, letters, lexicon, _ordinary_speller(options, transcripts or {}))
     splits = split_sentences(sentences, options)
     split_of = {s: name for name, group in splits.items() for s in group}
     speakers = options.espeak_speakers()
@@ -817,7 +896,12 @@ def _closer_to_stop(total: float, duration: float, budget: float) -> bool:
     return total >= budget or (total > 0 and total + duration - budget > budget - total)
 
 
-def synthesize_corpus(sentences: Sequence[str], out_dir: StrPath, options: SyntheticOptions) -> Iterator[Utterance]:
+def synthesize_corpus(
+    sentences: Sequence[str],
+    out_dir: StrPath,
+    options: SyntheticOptions,
+    transcripts: Mapping[str, str] | None = None,
+) -> Iterator[Utterance]:
     """Speak ``sentences`` until ``options.hours``; write ``<out_dir>/audio/<id>.wav`` (16-bit
     PCM, mono, ``options.output_rate``) and yield one :class:`Utterance` per file, in order.
 
@@ -848,7 +932,7 @@ def synthesize_corpus(sentences: Sequence[str], out_dir: StrPath, options: Synth
         stale.unlink()
     budget = options.hours * 3600.0
     workers = options.jobs or os.cpu_count() or 1
-    specs = plan(sentences, options, espeak=exe, letters=letters)
+    specs = plan(sentences, options, espeak=exe, letters=letters, transcripts=transcripts)
     rendered = _render_all(specs, workers)
     progress = None
     total = 0.0
@@ -876,7 +960,8 @@ def synthesize_corpus(sentences: Sequence[str], out_dir: StrPath, options: Synth
                 extra={**spec.augmentation(), "espeak_version": version},
             )
         else:
-            logger.warning("the text ran out at %.1f s of the %.1f s budget", total, budget)
+            if not options.evaluation:  # a test-only corpus speaks every sentence once: the text is the budget
+                logger.warning("the text ran out at %.1f s of the %.1f s budget", total, budget)
     finally:
         rendered.close()
         if progress is not None:
@@ -899,7 +984,8 @@ def prepare_synthetic(
     """
     from awal.data.prepare import prepare
 
-    sentences = read_sentences(text_file, options.lang)
+    sentences = read_sentences(text_file, options.lang, options.spelling)
+    transcripts = read_transcripts(text_file, options.lang) if options.spelling == "ordinary" else {}
     if options.exclude:
         language = get_language(options.lang)
         banned = {normalize(x, language, "scoring") for x in options.exclude}
@@ -916,7 +1002,7 @@ def prepare_synthetic(
             speakers[item.split or "train"].add(item.speaker or "")
             yield item
 
-    utterances = recorded(synthesize_corpus(sentences, out, options))
+    utterances = recorded(synthesize_corpus(sentences, out, options, transcripts))
     prepare_options = PrepareOptions(
         lang=options.lang,
         profile=options.profile,
