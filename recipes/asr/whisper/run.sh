@@ -6,7 +6,9 @@
 # Stages (icefall/ESPnet style: each can be re-run alone, and training resumes from its last checkpoint):
 #   0  data       awal prepare synthetic: real Darija (DODa) and Tamazight (Common Voice) text voiced
 #                 by espeak-ng; held-out sentences for test (never in train); for base_cpu also the
-#                 round-2 corpora (*-more: more text and new voices, never a dev or test sentence)
+#                 round-2 corpora (*-more: more text and new voices, never a dev or test sentence);
+#                 for base_cpu_round4 the test suite (awal prepare test-suite) and corpora voiced by
+#                 espeak-ng and Kokoro through rooms and codecs, Darija in ordinary spelling
 #   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
 #                 that every training text fits the decoder and reports tokens per utterance per language
 #   2  train      python -m awal.asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
@@ -53,7 +55,32 @@ done
 data=$here/data
 mkdir -p "$exp"
 
-if want 0; then
+if want 0 && [[ $conf == base_cpu_round4 ]]; then
+    # round 4 (issue 18): a test suite of held-out sentences per condition (the sentences round 1 held
+    # out), then corpora voiced by espeak-ng and Kokoro's voices (never a reserved one), through rooms,
+    # codecs, clipping, noises and overlapping talkers; Darija in ordinary spelling
+    log 0 "data: test suite and round-4 corpora from the real text in $text_dir"
+    doda=$text_dir/doda
+    kokoro_voices=$("$root/scripts/kokoro-voices.sh")
+    [[ -f $data/suite/ary/suite.json ]] || "${awal[@]}" prepare test-suite --lang ary \
+        --text "$doda/ongoing__02.csv" "$doda/ongoing__03.csv" "$doda/ongoing__04.csv" --within-split 7 0.05 0.03 \
+        --dictionary "$doda" --ordinary "$root/samples/text/ary-ordinary-heldout.tsv" \
+        --kokoro-voices "$kokoro_voices" --sentences 40 --out "$data/suite"
+    [[ -f $data/suite/zgh/suite.json ]] || "${awal[@]}" prepare test-suite --lang zgh \
+        --text "$text_dir/text/zgh_tifinagh_cv.txt" --within-split 7 0.06 0.03 \
+        --kokoro-voices "$kokoro_voices" --sentences 40 --out "$data/suite"
+    voices=(--families espeak,kokoro --kokoro-voices "$kokoro_voices" --kokoro-blends 40 --channels
+            --noise none,white,pink,babble,overlap --heldout 0)
+    ary=(--lang ary --spelling ordinary --dictionary "$doda" --text "$doda"/ongoing__*.csv
+         --exclude "$data/suite/ary/suite.json")
+    zgh=(--lang zgh --text "$text_dir/text/zgh_tifinagh_cv.txt" --exclude "$data/suite/zgh/suite.json")
+    "${awal[@]}" prepare synthetic "${ary[@]}" "${voices[@]}" --dev 0.01 --hours 1.5 --seed 11 --out "$data/r4-ary"
+    "${awal[@]}" prepare synthetic "${zgh[@]}" "${voices[@]}" --dev 0.02 --hours 1.0 --seed 11 --out "$data/r4-zgh"
+    "${awal[@]}" prepare synthetic "${ary[@]}" "${voices[@]}" --dev 0 --telephone --hours 0.3 --seed 12 \
+        --out "$data/r4-tel-ary"
+    "${awal[@]}" prepare synthetic "${zgh[@]}" "${voices[@]}" --dev 0 --telephone --hours 0.3 --seed 12 \
+        --out "$data/r4-tel-zgh"
+elif want 0; then
     log 0 "data: synthetic speech from the real text in $text_dir"
     doda=$text_dir/doda
     for f in "$doda/ongoing__02.csv" "$text_dir/text/zgh_tifinagh_cv.txt"; do
@@ -93,6 +120,10 @@ fi
 
 train_manifests="[$data/synthetic-ary/train.jsonl,$data/synthetic-zgh/train.jsonl]"
 dev_manifests="[$data/synthetic-ary/dev.jsonl,$data/synthetic-zgh/dev.jsonl]"
+if [[ $conf == base_cpu_round4 ]]; then
+    train_manifests="[$data/r4-ary/train.jsonl,$data/r4-zgh/train.jsonl,$data/r4-tel-ary/train.jsonl,$data/r4-tel-zgh/train.jsonl]"
+    dev_manifests="[$data/r4-ary/dev.jsonl,$data/r4-zgh/dev.jsonl]"
+fi
 
 if want 1; then
     log 1 "tokenizer: Whisper's byte-level BPE, kept; token counts of the training text"
@@ -122,6 +153,16 @@ if want 2 && [[ $conf == base_gpu ]]; then
     fi
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
     train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
+elif want 2 && [[ $conf == base_cpu_round4 ]]; then
+    init=$exp/round3-hf
+    if [[ ! -f $init/config.json ]]; then
+        log 2 "train: the bundled model -> $init (awal.asr.train.ct2_to_hf)"
+        "$py" -m awal.asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
+    fi
+    log 2 "train: conf/base_cpu_round4.yaml from $init -> $exp"
+    "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
+        "model.train_ds.manifest_filepath=$train_manifests" "model.validation_ds.manifest_filepath=$dev_manifests" \
+        "exp_manager.exp_dir=$exp" "model.init_from=$init" "${overrides[@]}"
 elif want 2; then
     log 2 "train: conf/$conf.yaml -> $exp"
     "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
