@@ -142,23 +142,23 @@ train_round() { # config, weights to start from, extra training manifests (comma
         "exp_manager.exp_dir=$exp" "model.init_from=$2" "${overrides[@]}"
 }
 
+bundled_hf() { # the bundled model converted back to a Hugging Face folder, once: its path
+    if [[ ! -f $1/config.json ]]; then
+        log 2 "train: the bundled model -> $1 (awal.asr.train.ct2_to_hf)" >&2
+        "$py" -m awal.asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$1" >&2
+    fi
+    echo "$1"
+}
+
 if want 2 && [[ $conf == base_gpu ]]; then
     # round 3 on a GPU, from the bundled model converted back to a Hugging Face folder. It was round 2
     # when round 3 was made; since then the bundled model is round 3 itself (round 2's binary is in
     # git: `git show b96196f:asr/bundled/whisper-base-awal/model.bin`, for redoing round 3 as made)
-    init=$exp/round2-hf
-    if [[ ! -f $init/config.json ]]; then
-        log 2 "train: the bundled model -> $init (awal.asr.train.ct2_to_hf)"
-        "$py" -m awal.asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
-    fi
+    init=$(bundled_hf "$exp/round2-hf")
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
     train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
 elif want 2 && [[ $conf == base_cpu_round4 ]]; then
-    init=$exp/round3-hf
-    if [[ ! -f $init/config.json ]]; then
-        log 2 "train: the bundled model -> $init (awal.asr.train.ct2_to_hf)"
-        "$py" -m awal.asr.train.ct2_to_hf "$root/asr/bundled/whisper-base-awal" "$init"
-    fi
+    init=$(bundled_hf "$exp/round3-hf")  # round 3, the model bundled when round 4 was made
     log 2 "train: conf/base_cpu_round4.yaml from $init -> $exp"
     "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" "model.validation_ds.manifest_filepath=$dev_manifests" \
