@@ -390,10 +390,10 @@ def _clean(line: str) -> str:
     return " ".join(unicodedata.normalize("NFC", line).split())
 
 
-def read_transcripts(path: StrPath | Sequence[StrPath], lang: str) -> dict[str, str]:
-    """``{sentence: transcript}`` from the tables among ``path`` with an ``ordinary`` column:
-    hand-written ordinary-spelling transcripts of the Arabizi sentences beside them
-    (``samples/text/ary-ordinary-heldout.tsv``)."""
+def read_column_pairs(path: StrPath | Sequence[StrPath], keys: Sequence[str], value: str) -> dict[str, str]:
+    """``{key: value}`` from every CSV/TSV among ``path`` (files or folders) that has ``value`` and
+    one of ``keys`` (the first present), both sides NFC with whitespace collapsed; the first pair
+    of a key wins, rows with an empty side are skipped."""
     out: dict[str, str] = {}
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     for item in paths:
@@ -403,14 +403,22 @@ def read_transcripts(path: StrPath | Sequence[StrPath], lang: str) -> dict[str, 
             delimiter = "\t" if file.suffix.lower() == ".tsv" else ","
             with file.open(encoding="utf-8-sig", newline="") as stream:
                 reader = csv.DictReader(stream, delimiter=delimiter)
-                column = next((c for c in _wanted(lang, "ordinary") if c in (reader.fieldnames or [])), None)
-                if column is None or "ordinary" not in (reader.fieldnames or []):
+                fields = reader.fieldnames or []
+                key = next((c for c in keys if c in fields), None)
+                if key is None or value not in fields:
                     continue
                 for row in reader:
-                    said, written = _clean(row.get(column) or ""), _clean(row.get("ordinary") or "")
-                    if said and written:
-                        out.setdefault(said, written)
+                    k, v = _clean(row.get(key) or ""), _clean(row.get(value) or "")
+                    if k and v:
+                        out.setdefault(k, v)
     return out
+
+
+def read_transcripts(path: StrPath | Sequence[StrPath], lang: str) -> dict[str, str]:
+    """``{sentence: transcript}`` from the tables among ``path`` with an ``ordinary`` column:
+    hand-written ordinary-spelling transcripts of the Arabizi sentences beside them
+    (``samples/text/ary-ordinary-heldout.tsv``)."""
+    return read_column_pairs(path, _wanted(lang, "ordinary"), "ordinary")
 
 
 def read_sentences(path: StrPath | Sequence[StrPath], lang: str, spelling: str = "as-written") -> list[str]:

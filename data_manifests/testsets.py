@@ -35,6 +35,7 @@ from pathlib import Path
 from awal.data.synthetic import (
     SyntheticOptions,
     prepare_synthetic,
+    read_column_pairs,
     read_sentences,
     read_transcripts,
     split_sentences,
@@ -119,23 +120,7 @@ def suite_sentences(text: StrPath | list[StrPath], options: SuiteOptions) -> lis
 def doda_arabizi(paths: StrPath | list[StrPath]) -> dict[str, str]:
     """``{DODa's Arabic-script sentence: its Arabizi}`` from the DODa tables among ``paths``
     (rows with both ``darija_ar`` and ``darija``), whitespace collapsed, NFC."""
-    import csv
-    import unicodedata
-
-    def clean(x: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", x).split())
-
-    out: dict[str, str] = {}
-    for item in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
-        path = Path(item)
-        files = sorted(path.rglob("*.csv")) if path.is_dir() else [path] if path.suffix.lower() == ".csv" else []
-        for file in files:
-            with file.open(encoding="utf-8-sig", newline="") as stream:
-                for row in csv.DictReader(stream):
-                    arabic, latin = clean(row.get("darija_ar") or ""), clean(row.get("darija") or "")
-                    if arabic and latin:
-                        out.setdefault(arabic, latin)
-    return out
+    return read_column_pairs(paths, ("darija_ar",), "darija")
 
 
 def _unseen_speakers(kokoro_voices: str | None) -> list[str]:

@@ -279,6 +279,14 @@ def _piper_files(voices_dir: str | None) -> dict[str, tuple[Path, Path]]:
     return found
 
 
+def _piper_file(name: str, voices_dir: str | None) -> tuple[Path, Path]:
+    """``(model, config)`` of the Piper voice ``name``; :class:`InputError` naming those found."""
+    files = _piper_files(voices_dir)
+    if name not in files:
+        raise InputError(f"no Piper voice {name}; found: {', '.join(sorted(files)) or 'none'} ({_PIPER_INSTALL})")
+    return files[name]
+
+
 def piper_speakers(voices_dir: str | None = None) -> tuple[NeuralVoice, ...]:
     """Piper's speakers: one per voice found (:func:`_piper_files`)."""
     return tuple(NeuralVoice("piper", name) for name in sorted(_piper_files(voices_dir)))
@@ -290,10 +298,7 @@ def _piper_voice(name: str, voices_dir: str | None, threads: int) -> Any:
     import onnxruntime as ort
     from piper import PiperVoice
 
-    files = _piper_files(voices_dir)
-    if name not in files:
-        raise InputError(f"no Piper voice {name}; found: {', '.join(sorted(files)) or 'none'} ({_PIPER_INSTALL})")
-    model, config = files[name]
+    model, config = _piper_file(name, voices_dir)
     voice = PiperVoice.load(model, config)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -311,10 +316,7 @@ def _piper(phonemes: str, name: str, tempo: float, voices_dir: str | None, threa
 
 
 def _piper_vocabulary(name: str, voices_dir: str | None) -> Mapping[str, Any]:
-    files = _piper_files(voices_dir)
-    if name not in files:
-        raise InputError(f"no Piper voice {name}; found: {', '.join(sorted(files)) or 'none'} ({_PIPER_INSTALL})")
-    config = json.loads(files[name][1].read_text(encoding="utf-8"))
+    config = json.loads(_piper_file(name, voices_dir)[1].read_text(encoding="utf-8"))
     vocab: Mapping[str, Any] = config["phoneme_id_map"]
     return vocab
 
