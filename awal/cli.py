@@ -132,7 +132,7 @@ def _report(report) -> int:
 
 def _channel_options(args: argparse.Namespace) -> Any:
     """``--channels`` and its settings as a ``ChannelOptions``, or None (no channel)."""
-    asked = [args.reverb, args.codec_prob, args.clip_prob, args.codecs]
+    asked = [args.reverb, args.rt60, args.codec_prob, args.clip_prob, args.codecs]
     if not args.channels and all(x is None for x in asked):
         return None
     from awal.data.channels import ChannelOptions, available_codecs
