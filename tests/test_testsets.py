@@ -152,3 +152,44 @@ def test_eval_asr_suite_table_beside_the_base(tmp_path: Path) -> None:
     assert espeak["model"]["cer"] < espeak["baseline"]["cer"]  # the fine-tuned model knows espeak-ng's voices
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run([*cmd[:4], "--model", "whisper-base"], capture_output=True, timeout=60, check=True)
+    _card_and_bundle_from_the_suite(json.loads(report.read_text(encoding="utf-8")), tmp_path)
+
+
+def _card_and_bundle_from_the_suite(report: dict, tmp_path: Path) -> None:
+    """The recipe's stages 5 and 6 on real suite scores: the card's suite table and what the model
+    heard, ``awal.json``'s suite metrics, and bundling only by a lower CER on the unseen voices."""
+    import shutil
+
+    from awal.asr.folder import read_awal_json
+    from awal.asr.train.card import bundle_if_better_unseen, suite_reports, unseen_cer, write_card
+
+    def alone(name: str, scores: str) -> dict:  # one model's report, as `awal eval asr --suite` writes it
+        return {"model": name, "baseline": None, "rows": [{**r, "model": r[scores], "baseline": None}
+                                                          for r in report["rows"]]}  # fmt: skip
+
+    bundled, base = alone("whisper-base-awal", "model"), alone("whisper-base", "baseline")
+    evals = tmp_path / "eval"
+    evals.mkdir()
+    for name, rep in (("model", bundled), ("whisper-base", base), ("bundled", base)):
+        (evals / f"suite-{name}.json").write_text(json.dumps(rep), encoding="utf-8")
+    model = tmp_path / "model"
+    shutil.copytree(ROOT / "asr" / "bundled" / "whisper-base-awal", model)
+    card = write_card(model, {}, tmp_path, None, "run.sh --conf base_cpu_round4", suite=suite_reports(evals))
+    text = card.read_text(encoding="utf-8")
+    assert "| language | test set | utterances | this model | bundled before | whisper-base, untouched |" in text
+    espeak = next(r for r in report["rows"] if r["set"] == "espeak")
+    assert f"| zgh | espeak | 2 | {100 * espeak['model']['cer']:.1f}%" in text
+    assert "## What it has heard, and what it has not" in text and "`piper-en_US-joe-medium`" in text
+    metrics = read_awal_json(model).metrics or {}
+    assert metrics["zgh"]["cer"] == espeak["model"]["cer"] and "test suite zgh/espeak" in metrics["zgh"]["test_set"]
+    assert {r["set"] for r in metrics["suite"]} == {r["set"] for r in report["rows"]}
+    from awal.demo.app import held_out  # the demo's About panel reads them
+
+    unseen = [r["model"]["cer"] for r in report["rows"] if r["set"].startswith("unseen-")]
+    assert f"On 3 synthetic voices it never heard in training (reserved for evaluation) it makes " \
+        f"{100 * sum(unseen) / 3:.1f}% (" in held_out(str(model))
+    # bundled only when better on the unseen voices than the model bundled before
+    better = unseen_cer(bundled) < unseen_cer(base)  # type: ignore[operator]
+    assert bundle_if_better_unseen(model, tmp_path / "dest", evals) is better
+    (evals / "suite-bundled.json").write_text(json.dumps(bundled), encoding="utf-8")
+    assert not bundle_if_better_unseen(model, tmp_path / "dest2", evals)  # not better than itself: kept

@@ -23,7 +23,20 @@ from awal.asr.folder import AWAL_JSON, ModelInfoError, read_awal_json, read_json
 from awal.training.card import bundle_when_better, pct
 from awal.training.metadata import read_summary
 
-__all__ = ["bundle", "eval_results", "mean_cer", "write_card"]
+__all__ = [
+    "bundle",
+    "bundle_if_better_unseen",
+    "eval_results",
+    "heard",
+    "mean_cer",
+    "suite_reports",
+    "unseen_cer",
+    "write_card",
+]
+
+#: stage 4's test-suite reports (``awal eval asr --suite ... --report``), by the model they score: the
+#: exported model, the model bundled when the round was made, the untouched base
+SUITE_REPORTS = {name: f"suite-{name}.json" for name in ("model", "bundled", "whisper-base")}
 
 _LICENSES = {
     "ary": "Darija Open Dataset (DODa) sentences, CC BY-NC 4.0: the model is a derivative of non-commercial "
@@ -41,10 +54,140 @@ def summary_line(result: Mapping[str, Any]) -> str:
     return f"WER {wer}  CER {cer}  ({result.get('utterances')} utterances{speed})"
 
 
+def suite_reports(folder: Path) -> dict[str, dict[str, Any]]:
+    """``{name: report}`` for each of :data:`SUITE_REPORTS` found in ``folder``."""
+    return {name: json.loads((folder / file).read_text(encoding="utf-8"))
+            for name, file in SUITE_REPORTS.items() if (folder / file).is_file()}  # fmt: skip
+
+
+def _suite_scores(report: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """``{(lang, set): {"wer", "cer", "utterances"}}`` of a suite report's scored model."""
+    out = {}
+    for row in report.get("rows", []):
+        scores = row.get("model") or {}
+        if isinstance(scores.get("cer"), (int, float)):
+            out[(row["lang"], row["set"])] = {"wer": scores.get("wer"), "cer": scores["cer"],
+                                              "utterances": row.get("utterances")}  # fmt: skip
+    return out
+
+
+def unseen_cer(report: Mapping[str, Any]) -> float | None:
+    """The mean CER over a suite report's ``unseen-*`` sets (voices no training corpus holds)."""
+    cers = [s["cer"] for (_, name), s in _suite_scores(report).items() if name.startswith("unseen-")]
+    return sum(cers) / len(cers) if cers else None
+
+
+def heard(manifests: Sequence[Path]) -> dict[str, Any]:
+    """What the training manifests made the model hear: hours and speakers per synthesizer, and the
+    share of utterances through a simulated room, each codec, each noise, a telephone band."""
+    voices: dict[str, dict[str, Any]] = {}
+    total, hours, rooms, tel = 0, 0.0, 0, 0.0
+    codecs: dict[str, int] = {}
+    noises: dict[str, int] = {}
+    speakers: dict[str, set[str]] = {}
+    for manifest in manifests:
+        try:
+            lines = manifest.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            seconds = float(row.get("duration") or 0)
+            synth = str(row.get("synthesizer") or "espeak-ng")
+            entry = voices.setdefault(synth, {"hours": 0.0, "utterances": 0})
+            entry["hours"] += seconds / 3600
+            entry["utterances"] += 1
+            speakers.setdefault(synth, set()).add(str(row.get("speaker")))
+            total, hours = total + 1, hours + seconds / 3600
+            rooms += bool(row.get("room"))
+            tel += seconds / 3600 if row.get("telephone") else 0.0
+            codec = row.get("codec") or row.get("telephone_codec")
+            if codec:
+                codecs[codec] = codecs.get(codec, 0) + 1
+            if row.get("noise"):
+                noises[row["noise"]] = noises.get(row["noise"], 0) + 1
+    for synth, entry in voices.items():
+        entry["speakers"] = len(speakers[synth])
+        entry["hours"] = round(entry["hours"], 3)
+    return {"utterances": total, "hours": round(hours, 3), "voices": voices,
+            "room_share": rooms / total if total else 0.0, "telephone_hours": round(tel, 3),
+            "codecs": dict(sorted(codecs.items())), "noises": dict(sorted(noises.items()))}  # fmt: skip
+
+
+def _heard_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The card's "what it has heard, what it has not" section."""
+    from awal.data.voices import RESERVED
+
+    names = {"espeak-ng": "espeak-ng (formant synthesizer: voice variants, pitch, rate)",
+             "kokoro": "Kokoro-82M (a neural voice trained on people: its style vectors and blends of two)",
+             "piper": "Piper (VITS voices trained on people)"}  # fmt: skip
+    lines = ["## What it has heard, and what it has not", ""]
+    if summary.get("utterances"):
+        lines.append(
+            f"Heard in this round's training ({summary['utterances']} utterances, {summary['hours']:.2f} h), "
+            "every voice reading espeak-ng's phonemes for the line:"
+        )
+        lines.append("")
+        for synth, v in sorted(summary["voices"].items()):
+            lines.append(f"- {names.get(synth, synth)}: {v['speakers']} speakers, {v['hours']:.2f} h")
+        codecs = ", ".join(summary.get("codecs") or {}) or "none"
+        noises = ", ".join(summary.get("noises") or {}) or "none"
+        lines += [
+            f"- simulated rooms (pyroomacoustics) on {100 * summary['room_share']:.0f}% of the utterances; "
+            f"codecs {codecs}; noises {noises}; {summary['telephone_hours']:.2f} h at telephone band (8 kHz)"
+        ]
+    reserved = ", ".join(f"`{v}`" for v in sorted(RESERVED))
+    lines += [
+        "",
+        "Never heard:",
+        "",
+        "- **a human voice saying Darija or Tamazight**: every training voice is a synthesizer, and the neural "
+        "ones speak espeak-ng's phonemes with the accent of the language they were trained on",
+        f"- the voices reserved for evaluation ({reserved}): the test suite's `unseen-*` rows measure them",
+        "- real rooms, real telephone lines, spontaneous speech, code-switching with French or Spanish",
+    ]
+    return lines
+
+
+def _suite_lines(reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The card's test-suite table: this model, the model bundled before it, the untouched base."""
+    columns = [(name, label) for name, label in (("model", "this model"), ("bundled", "bundled before"),
+                                                 ("whisper-base", "whisper-base, untouched"))
+               if name in reports]  # fmt: skip
+    scores = {name: _suite_scores(reports[name]) for name, _ in columns}
+    keys = list(dict.fromkeys(k for name, _ in columns for k in scores[name]))
+    lines = [
+        "## Test suite (`awal eval asr --suite`): held-out sentences per condition",
+        "",
+        "Every sentence is one no training corpus holds (`awal prepare test-suite`; the corpora leave them out "
+        "with `--exclude`). `espeak`: espeak-ng voices; `unseen-<voice>`: a voice reserved for evaluation; "
+        "`telephone`: 8 kHz codecs; `ordinary`: hand-written Darija in ordinary spelling; `espeak-doda`: the "
+        "`espeak` sentences scored against DODa's letter-mirroring spelling. CER (WER), each model as it is served.",
+        "",
+        "| language | test set | utterances | " + " | ".join(label for _, label in columns) + " |",
+        "|---|---|---|" + "---|" * len(columns),
+    ]
+    for lang, name in keys:
+        cells = []
+        for model, _ in columns:
+            s = scores[model].get((lang, name))
+            cells.append(f"{pct(s['cer'])} ({pct(s['wer'])})" if s else "-")
+        utts = next(scores[m][(lang, name)]["utterances"] for m, _ in columns if (lang, name) in scores[m])
+        lines.append(f"| {lang} | {name} | {utts} | " + " | ".join(cells) + " |")
+    means = [f"{label} {pct(cer)}" for name, label in columns if (cer := unseen_cer(reports[name])) is not None]
+    if means:
+        lines += ["", "Mean CER over the unseen voices: " + ", ".join(means) + "."]
+    return lines
+
+
 def eval_results(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """``{name: {lang: awal eval asr output}}`` from ``<name>-<lang>.json`` files."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(folder.glob("*.json")):
+        if path.name in SUITE_REPORTS.values():
+            continue
         name, _, lang = path.stem.rpartition("-")
         if name:
             out.setdefault(name, {})[lang] = json.loads(path.read_text(encoding="utf-8"))
@@ -103,13 +246,18 @@ def _metric_rows(keys: Sequence[str], ours: Mapping[str, Mapping[str, Any]],
 
 
 def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]], data: Path,
-               run: Path | None, command: str, note: str = "") -> Path:  # fmt: skip
-    """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card."""
+               run: Path | None, command: str, note: str = "",
+               suite: Mapping[str, Mapping[str, Any]] | None = None) -> Path:  # fmt: skip
+    """Write ``model/MODEL_CARD.md`` and the ``metrics`` of ``model/awal.json``; returns the card.
+
+    ``suite``: :func:`suite_reports` (stage 4's test-suite reports): the card gets their table and
+    ``awal.json``'s metrics a ``suite`` list (a row per language and set: this model's scores)."""
     read_awal_json(model)  # an ASR model folder this awal reads, or ModelInfoError
     info = read_json(model / AWAL_JSON, ModelInfoError)
     langs = sorted(info.get("languages", {}))
     ours = evals.get("model", {})
     base = evals.get("whisper-base", {})
+
     def test_set(key: str) -> str:
         lang, _, condition = key.partition("_")
         if condition == "packed":
@@ -118,17 +266,29 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
             return f"synthetic-{lang}/test.jsonl (held-out sentences, short encoder contexts)"
         return f"synthetic-{lang}/test.jsonl (held-out sentences)"
 
-    metrics = {
+    metrics: dict[str, Any] = {
         key: {k: ours[key].get(k) for k in ("wer", "cer", "utterances", "rtf", "profile")} | {"test_set": test_set(key)}
         for key in sorted(ours)
         if key in langs or key.partition("_")[0] in langs
     }
+    if suite and "model" in suite:
+        for (lang, name), scores in _suite_scores(suite["model"]).items():
+            if name == "espeak" and lang in langs and lang not in metrics:  # no other held-out set scored
+                metrics[lang] = {
+                    **scores,
+                    "profile": "scoring",
+                    "test_set": f"test suite {lang}/espeak (held-out sentences, espeak-ng voices)",
+                }
+        metrics["suite"] = [{"lang": lang, "set": name, **scores}
+                            for (lang, name), scores in _suite_scores(suite["model"]).items()]  # fmt: skip
     write_metrics(model, metrics)
 
     training: dict[str, Any] = {}
     summary = read_summary(run / "hf", kind="whisper") if run is not None else None
     if summary is not None:
         training = summary.to_json()
+    trained_on = heard(_manifest_paths(training.get("train_manifest")))
+    neural = sorted(v for v in trained_on["voices"] if v != "espeak-ng")
     size_mb = (model / "model.bin").stat().st_size / 1e6
     model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}
     top = int(model_cfg.get("encoder_trainable_layers") or 0)
@@ -170,9 +330,15 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "",
         "## Data",
         "",
-        "Speech synthesized by espeak-ng (`awal prepare synthetic`: 280 voices from pitch, rate and "
-        "variant; speed perturbation; white, pink and babble noise) from real text. The test sentences "
-        "are held out: never spoken in training.",
+        "Speech synthesized from real text by `awal prepare synthetic`: espeak-ng (voices from pitch, rate "
+        "and variant; speed perturbation; noise)"
+        + (
+            f" and neural voices trained on people ({', '.join(neural)}), reading espeak-ng's phonemes, through "
+            "simulated rooms and codecs"
+            if neural
+            else ""
+        )
+        + ". The test sentences are held out: never spoken in training.",
         "",
         "| language | utterances | text source and license |",
         "|---|---|---|",
@@ -199,6 +365,8 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         ]
         lines += _metric_rows(extra, ours, base)
     lines += ["", "Scoring profile `scoring` (awal.scoring); hypotheses are written in the reference's script."]
+    if suite:
+        lines += ["", *_suite_lines(suite), "", *_heard_lines(trained_on)]
     if training:
         best = training.get("best", {})
         cfg = training.get("config", {})
@@ -230,8 +398,13 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "",
         "## Limits",
         "",
-        "- It has heard synthetic voices only (espeak-ng, which reads Darija with an Arabic voice and "
-        "Tamazight through a transliteration). Its accuracy on real speech is unmeasured here and will be "
+        "- It has heard synthetic voices only ("
+        + (
+            f"espeak-ng and {', '.join(neural)}, all reading espeak-ng's phonemes"
+            if neural
+            else "espeak-ng, which reads Darija with an Arabic voice and Tamazight through a transliteration"
+        )
+        + "). Its accuracy on real speech is unmeasured here and will be "
         "far worse than on the test sets above: for real use, fine-tune on real corpora (Common Voice, "
         "DVoice, ...) with the GPU configs (`conf/whisper_small_gpu.yaml`, `conf/whisper_large_v3_turbo_gpu.yaml`).",
         encoder_limit,
@@ -272,6 +445,17 @@ def bundle(model: Path, dest: Path) -> bool:
     return bundle_when_better(model, dest, mean_cer, "mean CER", "4 and 5")
 
 
+def bundle_if_better_unseen(model: Path, dest: Path, eval_dir: Path) -> bool:
+    """Copy ``model`` to ``dest`` when its mean CER on the test suite's unseen voices is lower than
+    that of the model bundled when stage 4 scored both (``suite-model.json``, ``suite-bundled.json``
+    in ``eval_dir``: the same suite, the same decoding)."""
+    reports = suite_reports(eval_dir)
+    if "model" not in reports:
+        raise SystemExit(f"{eval_dir}: no {SUITE_REPORTS['model']} (run stage 4 first)")
+    scores = {model: unseen_cer(reports["model"]), dest: unseen_cer(reports.get("bundled", {}))}
+    return bundle_when_better(model, dest, scores.get, "mean CER on unseen voices", "4")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m awal.asr.train.card", description=__doc__.split("\n\n")[0])
     parser.add_argument("--summary", help="print one line for this `awal eval asr` JSON and stop")
@@ -283,11 +467,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--command", default="recipes/asr/whisper/run.sh")
     parser.add_argument("--note", default="", help="a paragraph about how the run went, under the command")
     parser.add_argument("--bundle", metavar="DEST", help="copy --model to DEST if its held-out CER is lower")
+    parser.add_argument("--unseen", action="store_true",
+                        help="with --bundle: compare the mean CER on the test suite's unseen voices (--eval's "
+                        "suite-model.json against suite-bundled.json), not the held-out CER")  # fmt: skip
     args = parser.parse_args(argv)
     if args.bundle:
         if not args.model:
             parser.error("--bundle needs --model")
-        bundle(Path(args.model), Path(args.bundle))
+        if args.unseen:
+            if not args.eval:
+                parser.error("--unseen needs --eval")
+            bundle_if_better_unseen(Path(args.model), Path(args.bundle), Path(args.eval))
+        else:
+            bundle(Path(args.model), Path(args.bundle))
         return 0
     if args.summary:
         result = json.loads(Path(args.summary).read_text(encoding="utf-8"))
@@ -296,7 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.model and args.eval and args.data):
         parser.error("--model, --eval and --data are needed to write the card")
     card = write_card(Path(args.model), eval_results(Path(args.eval)), Path(args.data),
-                      Path(args.run) if args.run else None, args.command, args.note)  # fmt: skip
+                      Path(args.run) if args.run else None, args.command, args.note,
+                      suite_reports(Path(args.eval)))  # fmt: skip
     print(card)
     return 0
 

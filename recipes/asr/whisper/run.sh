@@ -16,9 +16,11 @@
 #                 then conf/base_cpu_round3.yaml from round 2
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
 #   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
+#                 (base_cpu_round4: the test suite, also for the model bundled before)
 #   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
-#   6  bundle     (base_cpu only) copies the model to asr/bundled/whisper-base-awal when its held-out CER is
-#                 lower than the bundled one's: a new binary is committed only when the metrics improve
+#   6  bundle     (base_cpu, base_gpu) copies the model to asr/bundled/whisper-base-awal when its held-out CER
+#                 is lower than the bundled one's; (base_cpu_round4) when its CER on the test suite's unseen
+#                 voices is: a new binary is committed only when the metrics improve
 #
 # Real corpora: replace stage 0 with `awal prepare common-voice|dvoice|kaldi|...` (docs/data.md) and point
 # model.train_ds.manifest_filepath / model.validation_ds.manifest_filepath at their manifests.
@@ -192,7 +194,18 @@ if want 3; then
     "${awal[@]}" export asr "$run_dir/hf" --out "$exp/model" --quantization "$quantization"
 fi
 
-if want 4; then
+if want 4 && [[ $conf == base_cpu_round4 ]]; then
+    # the test suite, for the exported model, the model bundled now (what stage 6 compares with) and the
+    # untouched base; the last two are scored once per round (the bundled one before stage 6 replaces it)
+    log 4 "evaluate: the test suite $data/suite (exported model, bundled model, untouched whisper-base)"
+    mkdir -p "$exp/eval"
+    for pair in "model:$exp/model" "bundled:$root/asr/bundled/whisper-base-awal" "whisper-base:whisper-base"; do
+        name=${pair%%:*} model=${pair#*:}
+        [[ $name != model && -s $exp/eval/suite-$name.json ]] && continue
+        "${awal[@]}" eval asr --suite "$data/suite" --model "$model" --report "$exp/eval/suite-$name.json" \
+            --details "$exp/eval/suite-$name" | tee "$exp/eval/suite-$name.md"
+    done
+elif want 4; then
     log 4 "evaluate: held-out test sets, exported model and untouched whisper-base"
     mkdir -p "$exp/eval"
     for lang in ary zgh ary_packed zgh_packed; do  # *_packed: 2-4 held-out sentences in one window
@@ -225,7 +238,11 @@ if want 5; then
         --command "recipes/asr/whisper/run.sh --conf $conf"
 fi
 
-if want 6 && [[ $conf == base_cpu || $conf == base_gpu ]]; then
+if want 6 && [[ $conf == base_cpu_round4 ]]; then
+    log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its CER on the unseen voices is lower"
+    "$py" -m awal.asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model" \
+        --eval "$exp/eval" --unseen
+elif want 6 && [[ $conf == base_cpu || $conf == base_gpu ]]; then
     log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its held-out CER is lower"
     "$py" -m awal.asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model"
 fi
