@@ -41,6 +41,16 @@ def test_capitals_are_emphatics_lowercase_are_not(latin: str, arabic: str) -> No
     assert arabizi_to_arabic(f"b{latin.lower()}r") == f"ب{plain}ر"
 
 
+def test_a_capital_opening_a_lowercase_word_is_sentence_case() -> None:
+    """``Salam`` at the start of a sentence (or a name) is سلام's s, not an emphatic; inside a word,
+    alone, or where the lexicon spells the word so, a capital is still one."""
+    assert arabizi_to_arabic("Salam, kif dayr?") == "سالام، كيف داير؟"
+    assert arabizi_to_arabic("wa Tqdr") == "وا تقدر"  # was طقدر
+    assert arabizi_to_arabic("faTima") == "فاطيما" and arabizi_to_arabic("7Dach") == "حضاش"
+    assert arabizi_to_arabic("T") == "ط"
+    assert arabizi_to_arabic("Tbib", Lexicon.from_pairs([("Tbib", "طبيب")])) == "طبيب"
+
+
 def test_doubled_letters_are_gemination() -> None:
     # DODa: bessha -> بسّها, jerrit -> جرّيت
     assert arabizi_to_arabic("bessha") == "بسّها"

@@ -8,8 +8,11 @@ written in Arabic script, and no rule can know which: a lexicon of known spellin
 (the Darija Open Dataset pairs thousands) overrides the rules word by word.
 
 Capitals carry meaning, so Arabizi is never lowercased blindly: a capital is read
-as an emphatic only when it is one of ``T S D Z H`` and the token is not all capitals
-or a capitalized word at the start of a sentence.
+as an emphatic only when it is one of ``T S D Z H``, the token is not all capitals, and
+it does not open a word that goes on in lowercase (``Salam``, ``Tbib``: sentence or name
+case, as a Moroccan reader takes it; ``faTima``, ``7Dach`` and a lone ``T`` are
+emphatics). A lexicon, looked up as written first, can still spell a capitalized word
+with an emphatic.
 
 Tokens in another script pass through unchanged: Latin tokens in a line that has
 Arabic-script words (French words: ``بغيت rendez-vous``), Latin words with French
@@ -93,6 +96,11 @@ def _consonant(unit: str, emphatic: bool) -> str | None:
     return _CONSONANTS.get(unit) or _CONSONANTS.get(unit.lower())
 
 
+def _opens_in_sentence_case(token: str, match: re.Match[str]) -> bool:
+    """Whether ``match`` is a capital opening a word that goes on in lowercase (``Salam``)."""
+    return match.start() == 0 and match.group()[0].isupper() and token[match.end() : match.end() + 1].islower()
+
+
 def _arabizi_token(token: str) -> str:
     emphatic = _emphatic_ok(token)
     if re.match(r"2[aeiouAEIOU]", token):
@@ -101,8 +109,9 @@ def _arabizi_token(token: str) -> str:
     prev_cons: str | None = None
     for k, match in enumerate(_UNIT.finditer(token)):
         unit = match.group()
+        here = emphatic and not _opens_in_sentence_case(token, match)
         if match.group(1):  # a doubled letter: the letter, then a shadda
-            letter = _consonant(unit[0], emphatic)
+            letter = _consonant(unit[0], here)
             out.append(letter + _SHADDA if letter else unit)
             prev_cons = None
             continue
@@ -110,7 +119,7 @@ def _arabizi_token(token: str) -> str:
             out.append(_vowel_to_arabic(unit, initial=k == 0))
             prev_cons = None
             continue
-        letter = _consonant(unit, emphatic)
+        letter = _consonant(unit, here)
         if letter is None:
             out.append(unit)  # hyphen, apostrophe, punctuation
             prev_cons = None
