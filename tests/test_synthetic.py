@@ -191,9 +191,12 @@ RESOLVED = [
     # a Latin letter typed into an Arabic word (DODa): read by the Arabizi rules, not split off
     ("راه نúمرو غالات", "ary", "راه نومرو غالات"),
     ("ماهتاجك فوهد âم", "ary", "ماهتاجك فوهد أم"),
-    # French words: accents and apostrophes dropped, then the Arabizi rules (l'h is l + h)
-    ("بغيت نمشي l'hôpital غدا", "ary", "بغيت نمشي لهوپيتال غدا"),
-    ("sejlih o diri bih réclamation", "ary", "سجليه أو ديري بيه ركلاماتيون"),
+    # French words Darija uses: as a Moroccan speaker says them (awal.text.loanwords), the article
+    # joined; others: accents and apostrophes dropped, then the Arabizi rules (l'h is l + h)
+    ("بغيت نمشي l'hôpital غدا", "ary", "بغيت نمشي لوپيطال غدا"),
+    ("sejlih o diri bih réclamation", "ary", "سجليه أو ديري بيه ريكلاماسيون"),
+    ("Merci, l'appel dyalk mhim", "ary", "ميرسي، لاپيل ديالك مهيم"),
+    ("بغيت نمشي l'hôtel غدا", "ary", "بغيت نمشي لهوتل غدا"),  # not in the table: the rules
     ("wakha arfak katsa'a", "ary", "واخا أرفاك كاتسا"),
     # Arabizi is verbalized as Arabizi: the currency or unit beside a number is read with it ...
     ("rah 1000 dhs", "ary", "راه ألف درهم"),

@@ -37,7 +37,7 @@ from typing import Iterable, Mapping
 
 from awal.text.scripts import ARAB, LATN, token_script, tokens
 
-__all__ = ["Lexicon", "arabic_to_arabizi", "arabizi_to_arabic", "load_lexicon"]
+__all__ = ["Lexicon", "arabic_punctuation", "arabic_to_arabizi", "arabizi_to_arabic", "load_lexicon"]
 
 # --- Arabizi -> Arabic ---------------------------------------------------------------------
 
@@ -240,6 +240,11 @@ _LEADING = re.compile(r"^[^\w\u064b-\u065f\u0670]+")
 _TRAILING = re.compile(r"[^\w\u064b-\u065f\u0670]+$")
 _PUNCT_TO_ARABIC = str.maketrans({",": "،", "?": "؟", ";": "؛"})
 _PUNCT_TO_LATIN = str.maketrans({"،": ",", "؟": "?", "؛": ";"})
+
+
+def arabic_punctuation(text: str) -> str:
+    """Latin commas, question marks and semicolons as Arabic script writes them (، ؟ ؛)."""
+    return text.translate(_PUNCT_TO_ARABIC)
 
 
 def _split_punct(token: str) -> tuple[str, str, str]:

@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from awal.languages import Language, get_language
-from awal.text.arabizi import Lexicon, arabizi_to_arabic
+from awal.text.arabizi import Lexicon, arabic_punctuation, arabizi_to_arabic
+from awal.text.loanwords import french_word
 from awal.text.normalize import normalize
 from awal.text.scripts import ARAB, COMMON, LATN, TFNG, char_script, token_script
 from awal.text.tifinagh import latin_to_tifinagh, tifinagh_to_latin
@@ -168,7 +169,9 @@ def spoken_text(line: str, lang: str, *, lexicon: Lexicon | None = None) -> str:
 def _darija_word(token: str, lexicon: Lexicon | None = None, language: Language | str = "ary") -> str:
     """One token of a (``tts``-normalized) Darija line, in Arabic script.
 
-    A Latin token (Arabizi ``3lach``, French ``l'hôpital``) goes through the Arabizi rules whole,
+    A French word Darija uses (``merci``, ``l'appel``: :mod:`awal.text.loanwords`) is said as a
+    Moroccan speaker says it, unless ``lexicon`` knows the token. Any other Latin token (Arabizi
+    ``3lach``, French ``l'hôpital``) goes through the Arabizi rules whole,
     its accents and apostrophes dropped first: ``é`` is read as ``e`` (the rules take ASCII only)
     and ``l'h`` as l + h. A token with Arabic letters and a Latin run (``éكونوميقو``, ``سûر``: a
     French keyboard's letter typed into an Arabic word) has each Latin run converted the same way
@@ -178,7 +181,11 @@ def _darija_word(token: str, lexicon: Lexicon | None = None, language: Language 
     """
     if not any(_is_latin_letter(ch) for ch in token):
         return token
-    if token_script(token) == LATN and not any(char_script(ch) == ARAB for ch in token):
+    lead, core, trail = _punct_split(token)
+    french = None if lexicon is not None and lexicon.arabic_for(core) else french_word(core)
+    if french is not None:
+        word = arabic_punctuation(lead) + french + arabic_punctuation(trail)
+    elif token_script(token) == LATN and not any(char_script(ch) == ARAB for ch in token):
         word = _arabizi(token, lexicon)
     else:
         out: list[str] = []
