@@ -32,9 +32,11 @@ ABOUT = """
 ### About these models
 
 **Recognition**: `whisper-base-awal`, OpenAI's Whisper base (MIT) fine-tuned by awal's recipe on
-**synthetic speech**: espeak-ng voices reading real Darija sentences (the Darija Open Dataset, CC
-BY-NC 4.0) and Tamazight sentences (Common Voice, CC0). {held_out} It has **never heard a human
-voice**: on real speech, yours included, expect far more errors. Kabyle is not in it.
+**synthetic speech** of real Darija sentences (the Darija Open Dataset, CC BY-NC 4.0) and Tamazight
+sentences (Common Voice, CC0): espeak-ng's voices, and Kokoro-82M's (a neural voice trained on
+people) reading espeak-ng's phonemes, through simulated rooms, telephone codecs and noise.
+{held_out} It has **never heard a human voice say Darija or Tamazight**: on real speech, yours
+included, expect more errors than that. Kabyle is not in it.
 
 **Synthesis**: espeak-ng (the default voice of every language: it measures best in the round
 trip) and `awal-voice`, a FastPitch + HiFi-GAN voice **trained on one synthetic espeak-ng speaker**
@@ -82,7 +84,7 @@ def held_out(model: str | None) -> str:
         cers = [f"{100 * sum(c) / len(c):.1f}% ({get_language(code).name})" for code, c in sorted(unseen.items())]
         voices = max(len(c) for c in unseen.values())
         said += (f" On {voices} synthetic voices it never heard in training (reserved for evaluation) it makes "
-                 f"{_listed(cers)}.")  # fmt: skip
+                 f"{_listed(cers)} character errors.")  # fmt: skip
     return said
 
 

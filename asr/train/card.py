@@ -71,9 +71,11 @@ def _suite_scores(report: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, 
     return out
 
 
-def unseen_cer(report: Mapping[str, Any]) -> float | None:
-    """The mean CER over a suite report's ``unseen-*`` sets (voices no training corpus holds)."""
-    cers = [s["cer"] for (_, name), s in _suite_scores(report).items() if name.startswith("unseen-")]
+def unseen_cer(report: Mapping[str, Any], lang: str | None = None) -> float | None:
+    """The mean CER over a suite report's ``unseen-*`` sets (voices no training corpus holds), of
+    every language or of ``lang``."""
+    cers = [s["cer"] for (code, name), s in _suite_scores(report).items()
+            if name.startswith("unseen-") and lang in (None, code)]  # fmt: skip
     return sum(cers) / len(cers) if cers else None
 
 
@@ -176,9 +178,13 @@ def _suite_lines(reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
             cells.append(f"{pct(s['cer'])} ({pct(s['wer'])})" if s else "-")
         utts = next(scores[m][(lang, name)]["utterances"] for m, _ in columns if (lang, name) in scores[m])
         lines.append(f"| {lang} | {name} | {utts} | " + " | ".join(cells) + " |")
-    means = [f"{label} {pct(cer)}" for name, label in columns if (cer := unseen_cer(reports[name])) is not None]
+    means = []
+    for lang in dict.fromkeys(code for code, _ in keys):
+        cers = [(label, unseen_cer(reports[name], lang)) for name, label in columns]
+        if any(cer is not None for _, cer in cers):
+            means.append(f"{lang}: " + ", ".join(f"{label} {pct(cer)}" for label, cer in cers if cer is not None))
     if means:
-        lines += ["", "Mean CER over the unseen voices: " + ", ".join(means) + "."]
+        lines += ["", "Mean CER over the unseen voices, " + "; ".join(means) + "."]
     return lines
 
 
@@ -288,10 +294,14 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if summary is not None:
         training = summary.to_json()
     trained_on = heard(_manifest_paths(training.get("train_manifest")))
-    neural = sorted(v for v in trained_on["voices"] if v != "espeak-ng")
+    shown = {"kokoro": "Kokoro-82M", "piper": "Piper"}
+    neural = sorted(shown.get(v, v) for v in trained_on["voices"] if v != "espeak-ng")
+    voices = f"synthetic voices (espeak-ng and {', '.join(neural)})" if neural else "espeak-ng's voices"
     size_mb = (model / "model.bin").stat().st_size / 1e6
     model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}
     top = int(model_cfg.get("encoder_trainable_layers") or 0)
+    init = str(model_cfg.get("init_from") or "")
+    earlier = Path(init).name if "/" in init and "whisper-base" != Path(init).name else ""  # a folder: a round
     if model_cfg and not model_cfg.get("freeze_encoder", False):
         kept = "but the token embeddings " if model_cfg.get("freeze_token_embeddings") else ""
         scale = float(model_cfg.get("encoder_lr_scale", 1.0))
@@ -300,10 +310,15 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         encoder_limit = ("- The whole encoder was trained on espeak-ng's voices: it may have lost part of what base "
                          "heard in real speech (unmeasured here), and what base could not hear (noisy telephone "
                          "speech, fast speech) it has not learned either.")  # fmt: skip
+    elif top and earlier:
+        frozen = (f"continued from an earlier round's model (`{earlier}`) with the encoder frozen but for its top "
+                  f"{top} layers,")  # fmt: skip
+        encoder_limit = (f"- Its encoder's top {top} layers trained on {voices} in this round; the layers below are "
+                         "the earlier round's: what they could not hear, this model cannot hear either.")  # fmt: skip
     elif top:
         frozen = (f"with the encoder frozen but for its top {top} layers, so that what base learned from real "
                   "speech is kept in the layers below,")  # fmt: skip
-        encoder_limit = (f"- The encoder is base's but for its top {top} layers, trained on espeak-ng's voices: what "
+        encoder_limit = (f"- The encoder is base's but for its top {top} layers, trained on {voices}: what "
                          "base cannot hear (noisy telephone speech, fast speech) it cannot hear either.")  # fmt: skip
     else:
         frozen = "with the encoder frozen, so that what base learned from real speech is kept,"
@@ -343,13 +358,16 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         "| language | utterances | text source and license |",
         "|---|---|---|",
         *_data_rows(data, langs, _manifest_paths(training.get("train_manifest"))),
-        "",
-        "## Metrics (held-out synthetic test sets, `awal eval asr`, greedy, int8 on CPU)",
-        "",
-        "| language | model | WER | CER | utterances |",
-        "|---|---|---|---|---|",
     ]
-    lines += _metric_rows(langs, ours, base)
+    if any(lang in ours for lang in langs):
+        lines += [
+            "",
+            "## Metrics (held-out synthetic test sets, `awal eval asr`, greedy, int8 on CPU)",
+            "",
+            "| language | model | WER | CER | utterances |",
+            "|---|---|---|---|---|",
+            *_metric_rows(langs, ours, base),
+        ]
     extra = sorted(k for k in ours if k not in langs and "_" in k)
     if extra:
         lines += [
