@@ -284,6 +284,32 @@ def quality(tasks: list[Task], c: Corpora, progress) -> dict:
     }
 
 
+def ordinary_quality(data_dir: Path, lexicon) -> list[dict]:
+    """Ordinary Arabic-script spelling (``awal.text.orthography``, DODa's word lists as its
+    dictionary) and the letter-mirroring converter, each against the hand-written ordinary column
+    of ``samples/text/ary-ordinary-heldout.tsv`` (140 sentences, none from DODa)."""
+    from awal.scoring import score
+    from awal.text.arabizi import arabizi_to_arabic
+    from awal.text.orthography import load_dictionary, ordinary_spelling
+
+    table = ROOT / "samples" / "text" / "ary-ordinary-heldout.tsv"
+    with table.open(encoding="utf-8", newline="") as f:
+        pairs = [(r["arabizi"], r["ordinary"]) for r in csv.DictReader(f, delimiter="\t") if r["ordinary"]]
+    dictionary = load_dictionary(data_dir / "doda")
+    refs = [ordinary for _, ordinary in pairs]
+    rows = []
+    for what, spell in (
+        ("Arabizi -> ordinary spelling (awal.text.orthography, DODa dictionary)",
+         lambda t: ordinary_spelling(t, dictionary)),
+        ("Arabizi -> Arabic (rules + lexicon: DODa's letter mirroring)", partial(arabizi_to_arabic, lexicon=lexicon)),
+    ):  # fmt: skip
+        s = score(refs, [spell(a) for a, _ in pairs], "ary", "scoring").summary()
+        rows.append({"what": f"{what} vs {table.name}", "task": None, "cer": s["cer"], "wer": s["wer"],
+                     "ref_chars": s["ref_chars"], "ref_words": s["ref_words"], "utterances": s["utterances"],
+                     "profile": s["profile"]})  # fmt: skip
+    return rows
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -424,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress.update(1)
         progress.set_postfix_str("quality")
         q = quality(tasks, corpora, progress)
+        q["cer"] += ordinary_quality(args.data_dir, lexicon)
     ratio = ratios(tasks)
 
     info = machine()
