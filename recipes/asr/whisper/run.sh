@@ -160,7 +160,10 @@ if want 2 && [[ $conf == base_gpu ]]; then
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
     train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
 elif want 2 && [[ $conf == base_cpu_round4 ]]; then
-    init=$(bundled_hf "$exp/round3-hf")  # round 3, the model bundled when round 4 was made
+    # round 3, the model bundled when round 4 was made; since then the bundled model is round 4 itself
+    # (round 3's files are in git: `git show 5fbcf74:asr/bundled/whisper-base-awal/<file>`, for redoing
+    # round 4 as made: put them in a folder and convert it with awal.asr.train.ct2_to_hf into round3-hf)
+    init=$(bundled_hf "$exp/round3-hf")
     log 2 "train: conf/base_cpu_round4.yaml from $init -> $exp"
     "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" "model.validation_ds.manifest_filepath=$dev_manifests" \
