@@ -288,13 +288,13 @@ def ordinary_quality(data_dir: Path, lexicon) -> list[dict]:
     """Ordinary Arabic-script spelling (``awal.text.orthography``, DODa's word lists as its
     dictionary) and the letter-mirroring converter, each against the hand-written ordinary column
     of ``samples/text/ary-ordinary-heldout.tsv`` (140 sentences, none from DODa)."""
+    from awal.data.synthetic import read_transcripts
     from awal.scoring import score
     from awal.text.arabizi import arabizi_to_arabic
     from awal.text.orthography import load_dictionary, ordinary_spelling
 
     table = ROOT / "samples" / "text" / "ary-ordinary-heldout.tsv"
-    with table.open(encoding="utf-8", newline="") as f:
-        pairs = [(r["arabizi"], r["ordinary"]) for r in csv.DictReader(f, delimiter="\t") if r["ordinary"]]
+    pairs = list(read_transcripts(table, "ary").items())
     dictionary = load_dictionary(data_dir / "doda")
     refs = [ordinary for _, ordinary in pairs]
     rows = []

@@ -38,6 +38,13 @@ __all__ = [
 #: exported model, the model bundled when the round was made, the untouched base
 SUITE_REPORTS = {name: f"suite-{name}.json" for name in ("model", "bundled", "whisper-base")}
 
+#: a synthesizer as the manifests' ``synthesizer`` field names it -> (its name in the card, what it is)
+_SYNTHESIZERS = {
+    "espeak-ng": ("espeak-ng", "formant synthesizer: voice variants, pitch, rate"),
+    "kokoro": ("Kokoro-82M", "a neural voice trained on people: its style vectors and blends of two"),
+    "piper": ("Piper", "VITS voices trained on people"),
+}
+
 _LICENSES = {
     "ary": "Darija Open Dataset (DODa) sentences, CC BY-NC 4.0: the model is a derivative of non-commercial "
     "material; retrain on text you may use for a commercial default",
@@ -122,9 +129,6 @@ def _heard_lines(summary: Mapping[str, Any]) -> list[str]:
     """The card's "what it has heard, what it has not" section."""
     from awal.data.voices import RESERVED
 
-    names = {"espeak-ng": "espeak-ng (formant synthesizer: voice variants, pitch, rate)",
-             "kokoro": "Kokoro-82M (a neural voice trained on people: its style vectors and blends of two)",
-             "piper": "Piper (VITS voices trained on people)"}  # fmt: skip
     lines = ["## What it has heard, and what it has not", ""]
     if summary.get("utterances"):
         lines.append(
@@ -133,7 +137,8 @@ def _heard_lines(summary: Mapping[str, Any]) -> list[str]:
         )
         lines.append("")
         for synth, v in sorted(summary["voices"].items()):
-            lines.append(f"- {names.get(synth, synth)}: {v['speakers']} speakers, {v['hours']:.2f} h")
+            name, what = _SYNTHESIZERS.get(synth, (synth, ""))
+            lines.append(f"- {name}{f' ({what})' if what else ''}: {v['speakers']} speakers, {v['hours']:.2f} h")
         codecs = ", ".join(summary.get("codecs") or {}) or "none"
         noises = ", ".join(summary.get("noises") or {}) or "none"
         lines += [
@@ -278,15 +283,15 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
         if key in langs or key.partition("_")[0] in langs
     }
     if suite and "model" in suite:
-        for (lang, name), scores in _suite_scores(suite["model"]).items():
+        suite_scores = _suite_scores(suite["model"])
+        for (lang, name), scores in suite_scores.items():
             if name == "espeak" and lang in langs and lang not in metrics:  # no other held-out set scored
                 metrics[lang] = {
                     **scores,
                     "profile": "scoring",
                     "test_set": f"test suite {lang}/espeak (held-out sentences, espeak-ng voices)",
                 }
-        metrics["suite"] = [{"lang": lang, "set": name, **scores}
-                            for (lang, name), scores in _suite_scores(suite["model"]).items()]  # fmt: skip
+        metrics["suite"] = [{"lang": lang, "set": name, **scores} for (lang, name), scores in suite_scores.items()]
     write_metrics(model, metrics)
 
     training: dict[str, Any] = {}
@@ -294,8 +299,7 @@ def write_card(model: Path, evals: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if summary is not None:
         training = summary.to_json()
     trained_on = heard(_manifest_paths(training.get("train_manifest")))
-    shown = {"kokoro": "Kokoro-82M", "piper": "Piper"}
-    neural = sorted(shown.get(v, v) for v in trained_on["voices"] if v != "espeak-ng")
+    neural = sorted(_SYNTHESIZERS.get(v, (v, ""))[0] for v in trained_on["voices"] if v != "espeak-ng")
     voices = f"synthetic voices (espeak-ng and {', '.join(neural)})" if neural else "espeak-ng's voices"
     size_mb = (model / "model.bin").stat().st_size / 1e6
     model_cfg = ((training or {}).get("config", {}).get("model", {})) or {}

@@ -19,8 +19,9 @@ True
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Mapping
+
+from awal.text.normalize import without_accents
 
 __all__ = ["FRENCH", "french_word"]
 
@@ -108,8 +109,7 @@ _ELIDED = {"l": "ل", "d": "د"}  # l'appel, d'accord
 
 
 def _key(word: str) -> str:
-    plain = "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
-    return plain.translate(_APOSTROPHES).lower()
+    return without_accents(word).translate(_APOSTROPHES).lower()
 
 
 def french_word(word: str) -> str | None:

@@ -33,7 +33,7 @@ from typing import Callable, Literal, Mapping
 from awal.errors import InputError
 from awal.languages import Language, get_language
 
-__all__ = ["PROFILES", "Profile", "UnknownProfileError", "normalize"]
+__all__ = ["PROFILES", "Profile", "UnknownProfileError", "normalize", "without_accents"]
 
 Profile = Literal["display", "scoring", "scoring-leaderboard", "tts"]
 
@@ -211,3 +211,9 @@ def normalize(text: str, lang: str | Language, profile: Profile | str = "scoring
     except KeyError:
         raise UnknownProfileError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}") from None
     return step(text, language)
+
+
+def without_accents(text: str) -> str:
+    """``text`` with every combining mark dropped after canonical decomposition (``é`` -> ``e``,
+    ``ô`` -> ``o``; Arabic harakat and shadda too: for Latin text)."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))

@@ -53,7 +53,7 @@ from typing import Mapping
 from awal.languages import Language, get_language
 from awal.text.arabizi import Lexicon, arabic_punctuation, arabizi_to_arabic
 from awal.text.loanwords import french_word
-from awal.text.normalize import normalize
+from awal.text.normalize import normalize, without_accents
 from awal.text.scripts import ARAB, COMMON, LATN, TFNG, char_script, token_script
 from awal.text.tifinagh import latin_to_tifinagh, tifinagh_to_latin
 
@@ -204,8 +204,7 @@ def _darija_word(token: str, lexicon: Lexicon | None = None, language: Language 
 
 def _arabizi(latin: str, lexicon: Lexicon | None) -> str:
     """Latin text through the Arabizi rules, without its accents and apostrophes."""
-    plain = "".join(ch for ch in unicodedata.normalize("NFD", latin) if not unicodedata.combining(ch))
-    return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", plain), lexicon=lexicon)
+    return arabizi_to_arabic(re.sub(r"['’ʼ‘]", "", without_accents(latin)), lexicon=lexicon)
 
 
 def _is_latin_letter(ch: str) -> bool:
