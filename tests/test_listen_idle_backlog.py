@@ -64,6 +64,15 @@ def _call(repeats: int = 3) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _said(repeats: int = 3) -> str:
+    """What :func:`_call` says: the samples' transcripts in the same order."""
+    texts = {}
+    for line in (SAMPLES / "heldout.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        texts[item["audio_filepath"]] = item["text"]
+    return " ".join([texts[p.name] for p in sorted(SAMPLES.glob("ary_*.wav"))] * repeats)
+
+
 def _pcm(audio: np.ndarray) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
@@ -96,6 +105,18 @@ def _wait_idle(address: str) -> None:
 def _final_words(messages: list[dict]) -> list[str]:
     return [w["word"] for m in messages if m["type"] == "Results" and m["is_final"]
             for w in m["channel"]["alternatives"][0]["words"]]  # fmt: skip
+
+
+def _utterances(messages: list[dict]) -> list[str]:
+    """The final words of each utterance (up to each ``speech_final`` result, and the rest)."""
+    utterances, words = [], []
+    for m in messages:
+        if m["type"] == "Results" and m["is_final"]:
+            words += [w["word"] for w in m["channel"]["alternatives"][0]["words"]]
+            if m["speech_final"] and words:
+                utterances.append(" ".join(words))
+                words = []
+    return utterances + ([" ".join(words)] if words else [])
 
 
 # --- idle streams ------------------------------------------------------------------------------
@@ -224,15 +245,26 @@ def test_a_call_sent_at_full_speed_gives_the_words_of_real_time(server, tmp_path
     _wait_idle(address)
     call = _call(repeats=3)  # ~37 s, 12 utterances
     sf.write(tmp_path / "call.wav", call, SR, subtype="PCM_16")
-    realtime = _final_words(_stream(address, tmp_path / "call.wav", realtime=True, chunk_ms=20))
+    realtime = _utterances(_stream(address, tmp_path / "call.wav", realtime=True, chunk_ms=20))
     began = time.monotonic()
-    fast = _final_words(_stream(address, tmp_path / "call.wav", realtime=False, chunk_ms=1000))  # 100x real time
-    cer = score([" ".join(realtime)], [" ".join(fast)], "ary").cer
-    print(f"words: real time {len(realtime)}, full speed {len(fast)}, CER between them {cer:.3f} "
-          f"({time.monotonic() - began:.1f} s for {len(call) / SR:.1f} s of audio)")  # fmt: skip
-    assert len(realtime) >= 30  # (12 utterances of 2-4 words)
-    assert abs(len(fast) - len(realtime)) <= 1, (realtime, fast)
-    assert cer <= 0.08, (realtime, fast)
+    fast = _utterances(_stream(address, tmp_path / "call.wav", realtime=False, chunk_ms=1000))  # 100x real time
+    took = time.monotonic() - began
+    between = score([" ".join(realtime)], [" ".join(fast)], "ary").cer
+    errors = {name: round(score([_said()], [" ".join(said)], "ary").cer, 3)
+              for name, said in (("real time", realtime), ("full speed", fast))}  # fmt: skip
+    print(
+        f"CER between them {between:.3f}, against what was said {errors} ({took:.1f} s for "
+        f"{len(call) / SR:.1f} s of audio)\nreal time:  {' | '.join(realtime)}\nfull speed: {' | '.join(fast)}"
+    )
+    # every utterance closed on its own, as in real time: none lost, none run into the next
+    assert len(realtime) == len(fast) == 12, (realtime, fast)
+    # The same words, give or take those Whisper hears differently: the two clients' windows end at
+    # different points of the pauses (real time: the pass 96 ms into a pause; full speed: where the
+    # next utterance starts), and either run may mishear a word ("يسّتر" as "يسفرو" or "يسفتر"), the
+    # real-time one differently from run to run (its passes depend on timing). So the bound between
+    # the runs is loose; what counts is that full speed is as accurate as real time.
+    assert between <= 0.15, (realtime, fast)
+    assert errors["full speed"] <= errors["real time"] + 0.05, (realtime, fast)
 
 
 def _rss_mb(pid: int) -> float:
