@@ -311,11 +311,19 @@ def _cmd_eval_tts(args: argparse.Namespace) -> int:
     model = args.asr_model or DEFAULT_MODEL
     # a model trained with short encoder contexts is scored as it is served
     context = "short" if read_awal_json(resolve_model(model)).context_bucket_s else "full"
+    predictor = None
+    if args.mos:  # loaded first: a missing package is said before any synthesis
+        from awal.tts.quality import MosPredictor, manifest_mos
+
+        predictor = MosPredictor()
     with tempfile.TemporaryDirectory(prefix="awal-roundtrip-") as tmp:
         spoken = speak_manifest(args.voice, args.manifest, tmp, lang=args.lang, progress=not args.no_progress)
         heard = evaluate_asr(model, spoken.manifest, details=args.details, progress=not args.no_progress,
                              context=context)  # fmt: skip
-    print(json.dumps(spoken.report(heard, str(model)), ensure_ascii=False))
+        report = spoken.report(heard, str(model))
+        if predictor is not None:
+            report["mos"] = manifest_mos(spoken.manifest, progress=not args.no_progress, predictor=predictor)
+    print(json.dumps(report, ensure_ascii=False))
     return 0
 
 
@@ -841,15 +849,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_eval_asr)
     p = eval_sub.add_parser(
         "tts",
-        help="round-trip CER of a voice: synthesize, transcribe, score (JSON)",
+        help="round-trip CER and predicted MOS of a voice: synthesize, transcribe, score (JSON)",
         description="Speak each sentence of a manifest with the voice, transcribe it with an "
-        "ASR model and score the transcripts against the text (CER/WER as JSON).",
+        "ASR model and score the transcripts against the text (CER/WER as JSON), and predict the "
+        "speech's mean opinion score (DNSMOS: sig, bak, ovrl, p808; 1-5).",
     )
     p.add_argument("--voice", required=True, help="espeak, awal-voice (the bundled one), or a voice folder")
     p.add_argument("--manifest", required=True, help="a manifest with text (or text_raw) and lang")
     p.add_argument("--asr-model", help="the ASR model (default: the bundled whisper-base-awal)")
     p.add_argument("--lang", help="language of every sentence (default: each line's lang)")
     p.add_argument("--details", metavar="FILE", help="write per-utterance errors as JSON lines")
+    p.add_argument("--mos", action=argparse.BooleanOptionalAction, default=True,
+                   help="the predicted MOS of the speech (DNSMOS; the quality extra), beside the CER")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_eval_tts)
     return parser

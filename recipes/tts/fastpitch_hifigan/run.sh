@@ -22,7 +22,7 @@
 #                 is; fast: stage 4's fast vocoder, <exp>/fast-vocoder/vocoder.pt, bundled_cpu's default;
 #                 or a file)
 #   6  evaluate   awal eval tts: round-trip CER (synthesize the held-out sentences, transcribe them with
-#                 the bundled ASR model) for the voice and for the espeak-ng backend
+#                 the bundled ASR model) and predicted MOS (DNSMOS) for the voice and for the espeak-ng backend
 #   7  card       writes <exp>/voice/MODEL_CARD.md and the metrics into its awal.json
 #   8  bundle     (bundled_cpu only) copies the voice to tts/bundled/awal-voice when its round-trip CER
 #                 is lower than the bundled one's
@@ -168,7 +168,7 @@ if want 6; then
             name=$([[ $voice == espeak ]] && echo espeak || echo voice)
             "${awal[@]}" eval tts --voice "$voice" --manifest "$data/voice-$lang/test.jsonl" \
                 --details "$exp/eval/$name-$lang.jsonl" > "$exp/eval/$name-$lang.json"
-            "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], 'CER', d['cer'], 'RTF', d['synthesis_rtf'])" \
+            "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], 'CER', d['cer'], 'RTF', d['synthesis_rtf'], 'MOS', d['mos']['ovrl'])" \
                 "$exp/eval/$name-$lang.json" "$name $lang"
         done
     done
