@@ -19,9 +19,11 @@ thread; espeak-ng is single-threaded), warmed up once before timing:
 * ``piper``: ``piper.PiperVoice.synthesize`` (its session replaced by a one-thread one).
 
 Measured per text: **time to first audio** (the call until the first audio chunk is in hand)
-and the **real-time factor** (the time to synthesize all of it / its duration). Reported:
-medians and 90th percentiles per system and language, and the ratios of the neural voice to
-Piper. Writes ``tts.json`` and ``tts.png`` to ``--out``.
+and the **real-time factor** (the time to synthesize all of it / its duration); then, outside
+the timing, the **predicted MOS** of the same audio (DNSMOS, :mod:`awal.tts.quality`: ``ovrl``,
+``sig``, ``bak``, ``p808``; ``--no-mos`` skips it). Reported: medians and 90th percentiles per
+system and language, the mean MOS, and the ratios of the neural voice to Piper. Writes
+``tts.json`` and ``tts.png`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -71,16 +73,20 @@ def texts_of(sentences: Sequence[str], words: int, count: int) -> list[str]:
     return texts
 
 
-def _timed(chunks: Callable[[], Iterator[np.ndarray]], rate: int) -> dict[str, float]:
+def _timed(chunks: Callable[[], Iterator[np.ndarray]], rate: int, keep: list[np.ndarray] | None = None
+           ) -> dict[str, float]:  # fmt: skip
+    """Times one synthesis; ``keep`` receives its audio (after the clock stopped)."""
     started = time.perf_counter()
     first = None
-    samples = 0
+    pieces = []
     for chunk in chunks():
         if first is None and len(chunk):
             first = time.perf_counter() - started
-        samples += len(chunk)
+        pieces.append(chunk)
     total = time.perf_counter() - started
-    duration = samples / rate
+    duration = sum(len(c) for c in pieces) / rate
+    if keep is not None:
+        keep.append(np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32))
     return {"ttfa_s": first or total, "total_s": total, "audio_s": duration, "rtf": total / duration if duration else 0}
 
 
@@ -141,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=20, help="texts per language")
     parser.add_argument("--words", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench")
+    parser.add_argument("--mos", action=argparse.BooleanOptionalAction, default=True,
+                        help="the predicted MOS of each system's audio (DNSMOS; the quality extra)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from awal.data.synthetic import read_sentences
@@ -164,26 +172,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     fn, rate = piper_system()
     systems.append(("piper (en)", "en", fn, rate))
 
+    predictor = None
+    if args.mos:
+        from awal.tts.quality import MosPredictor
+
+        predictor = MosPredictor()
     results: dict[str, Any] = {}
     for name, lang, synth, rate in systems:
         texts = corpora[lang]
         _timed(lambda synth=synth, text=texts[0]: synth(text), rate)  # type: ignore[misc]  # warm-up
-        rows = []
+        rows, audio = [], []
         for text in texts:
-            row = _timed(lambda synth=synth, text=text: synth(text), rate)  # type: ignore[misc]
+            row = _timed(lambda synth=synth, text=text: synth(text), rate, audio)  # type: ignore[misc]
             rows.append({**row, "chars": len(text), "words": len(text.split())})
         results[name] = {"summary": summarize(rows), "rows": rows}
         s = results[name]["summary"]
-        print(f"{name:24s} first audio p50 {1000 * s['ttfa_p50_s']:6.0f} ms  p90 {1000 * s['ttfa_p90_s']:6.0f} ms   "
-              f"RTF p50 {s['rtf_p50']:.3f}  p90 {s['rtf_p90']:.3f}   audio {s['audio_s_mean']:.2f} s", flush=True)
+        if predictor is not None:  # the predicted MOS of the same audio, outside the timing
+            for row, clip in zip(rows, audio):
+                row["mos"] = predictor(clip, rate).as_dict()
+            s["mos"] = {
+                k: round(statistics.fmean(r["mos"][k] for r in rows), 3) for k in ("ovrl", "sig", "bak", "p808")
+            }
+        quality = (
+            f"   MOS ovrl {s['mos']['ovrl']:.2f} sig {s['mos']['sig']:.2f} p808 {s['mos']['p808']:.2f}"
+            if "mos" in s
+            else ""
+        )
+        print(
+            f"{name:24s} first audio p50 {1000 * s['ttfa_p50_s']:6.0f} ms  p90 {1000 * s['ttfa_p90_s']:6.0f} ms   "
+            f"RTF p50 {s['rtf_p50']:.3f}  p90 {s['rtf_p90']:.3f}   audio {s['audio_s_mean']:.2f} s{quality}",
+            flush=True,
+        )
     piper = results["piper (en)"]["summary"]
     ratios = {}
     for lang in ("ary", "zgh"):
         ours = results[f"awal neural ({lang})"]["summary"]
         ratios[lang] = {"ttfa_piper_over_neural": piper["ttfa_p50_s"] / ours["ttfa_p50_s"],
                         "rtf_piper_over_neural": piper["rtf_p50"] / ours["rtf_p50"]}  # fmt: skip
-        print(f"neural ({lang}) vs piper: first audio {ratios[lang]['ttfa_piper_over_neural']:.2f}x sooner, "
-              f"synthesis {ratios[lang]['rtf_piper_over_neural']:.2f}x faster (>1: the neural voice is ahead)")
+        print(
+            f"neural ({lang}) vs piper: first audio {ratios[lang]['ttfa_piper_over_neural']:.2f}x sooner, "
+            f"synthesis {ratios[lang]['rtf_piper_over_neural']:.2f}x faster (>1: the neural voice is ahead)"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
