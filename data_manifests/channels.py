@@ -70,6 +70,7 @@ __all__ = [
     "codec_round_trip",
     "decay_time",
     "draw_channel",
+    "draw_far_field_room",
     "draw_room",
     "far_field",
     "far_source",
@@ -354,6 +355,24 @@ def far_source(room: Room) -> Position:
             f"{mic} for a far talker (the farthest is {math.dist(spot, mic):.2f} m)"
         )
     return spot
+
+
+def draw_far_field_room(rng: random.Random, rt60: tuple[float, float], kinds: Sequence[str]) -> Room:
+    """A room drawn as :func:`draw_room` draws it, drawn again (from the same ``rng``) while it has
+    no spot for a far talker (:func:`far_source`): a small office whose microphone stands in the
+    middle has none. The first draw is kept when it fits, so corpora made before stay the same.
+
+    Raises:
+        InputError: as :func:`draw_room`, or 100 draws without a spot (``kinds`` too small).
+    """
+    for _ in range(100):
+        room = draw_room(rng, rt60, kinds)
+        try:
+            far_source(room)
+        except InputError:
+            continue
+        return room
+    raise InputError(f"no room of {', '.join(kinds)} drawn had a spot {FAR_FIELD_DISTANCE} m from its microphone")
 
 
 def far_field(samples: np.ndarray, sr: int, room: Room) -> np.ndarray:

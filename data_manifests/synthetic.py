@@ -48,7 +48,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from awal.data.base import PrepareOptions, Utterance, process_pool
-from awal.data.channels import Channel, ChannelOptions, Room, apply_channel, draw_channel, draw_room, far_field
+from awal.data.channels import (
+    Channel,
+    ChannelOptions,
+    Room,
+    apply_channel,
+    draw_channel,
+    draw_far_field_room,
+    far_field,
+)
 from awal.data.voices import (
     FAMILIES,
     NEURAL_FAMILIES,
@@ -677,7 +685,8 @@ def plan(
             channel = draw_channel(extra_rng, options.channel) if options.channel is not None else None
             overlap_room, overlap_offset = None, 0.0
             if noise == "overlap":
-                overlap_room = draw_room(extra_rng, (0.3, 0.9), ("office", "living_room", "classroom", "hall"))
+                kinds = ("office", "living_room", "classroom", "hall")
+                overlap_room = draw_far_field_room(extra_rng, (0.3, 0.9), kinds)
                 overlap_offset = round(extra_rng.uniform(-0.5, 0.8), 3)
             yield UtteranceSpec(
                 index=index,
