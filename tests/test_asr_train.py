@@ -527,7 +527,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(corpus: dict[str, Path], 
 @pytest.mark.parametrize(
     "config",
     ["whisper_small_gpu", "whisper_large_v3_turbo_gpu", "base_cpu", "base_cpu_round2", "base_cpu_round3",
-     "base_cpu_round4", "base_gpu"],
+     "base_cpu_round4", "base_cpu_round5", "base_gpu"],
 )  # fmt: skip
 def test_recipe_configs_build_and_run_steps(config: str, corpus: dict[str, Path], tmp_path: Path) -> None:
     """Every shipped config composes and trains 2 steps. The GPU configs run on this CPU with a tiny
@@ -542,7 +542,8 @@ def test_recipe_configs_build_and_run_steps(config: str, corpus: dict[str, Path]
                  "trainer.limit_val_batches=1", "model.train_ds.batch_size=2", "model.validation_ds.batch_size=2",
                  "model.train_ds.num_workers=0", "model.validation_ds.num_workers=0", "model.val_max_new_tokens=5",
                  ]  # fmt: skip
-    if config in ("base_cpu_round3", "base_cpu_round4"):  # four trainable encoder layers; the tiny model has two
+    if config in ("base_cpu_round3", "base_cpu_round4", "base_cpu_round5"):  # four trainable encoder layers;
+        # the tiny model has two
         overrides.append("model.encoder_trainable_layers=1")
     if not config.startswith("base_cpu"):
         overrides += ["trainer.accelerator=cpu", "trainer.devices=1", "trainer.strategy=auto", "trainer.precision=32"]

@@ -7,8 +7,8 @@
 #   0  data       awal prepare synthetic: real Darija (DODa) and Tamazight (Common Voice) text voiced
 #                 by espeak-ng; held-out sentences for test (never in train); for base_cpu also the
 #                 round-2 corpora (*-more: more text and new voices, never a dev or test sentence);
-#                 for base_cpu_round4 the test suite (awal prepare test-suite) and corpora voiced by
-#                 espeak-ng and Kokoro through rooms and codecs, Darija in ordinary spelling
+#                 for base_cpu_round4 and _round5 the test suite (awal prepare test-suite) and corpora
+#                 voiced by espeak-ng and Kokoro through rooms and codecs, Darija in ordinary spelling
 #   1  tokenizer  Whisper's byte-level BPE is kept (pretrained models need their own); this stage checks
 #                 that every training text fits the decoder and reports tokens per utterance per language
 #   2  train      python -m awal.asr.train.train (Hydra config conf/<conf>.yaml, NeMo exp_manager, Lhotse data);
@@ -16,10 +16,10 @@
 #                 then conf/base_cpu_round3.yaml from round 2
 #   3  export     awal export asr <exp>/hf --out <exp>/model --quantization int8
 #   4  evaluate   awal eval asr on each test set, for the exported model and for the untouched whisper-base
-#                 (base_cpu_round4: the test suite, also for the model bundled before)
+#                 (base_cpu_round4, _round5: the test suite, also for the model bundled before)
 #   5  card       writes <exp>/model/MODEL_CARD.md and records the metrics in awal.json
 #   6  bundle     (base_cpu, base_gpu) copies the model to asr/bundled/whisper-base-awal when its held-out CER
-#                 is lower than the bundled one's; (base_cpu_round4) when its CER on the test suite's unseen
+#                 is lower than the bundled one's; (base_cpu_round4, _round5) when its CER on the suite's unseen
 #                 voices is: a new binary is committed only when the metrics improve
 #
 # Real corpora: replace stage 0 with `awal prepare common-voice|dvoice|kaldi|...` (docs/data.md) and point
@@ -57,11 +57,14 @@ done
 data=$here/data
 mkdir -p "$exp"
 
-if want 0 && [[ $conf == base_cpu_round4 ]]; then
-    # round 4 (issue 18): a test suite of held-out sentences per condition (the sentences round 1 held
-    # out), then corpora voiced by espeak-ng and Kokoro's voices (never a reserved one), through rooms,
-    # codecs, clipping, noises and overlapping talkers; Darija in ordinary spelling
-    log 0 "data: test suite and round-4 corpora from the real text in $text_dir"
+suite_round=false # rounds 4 and 5 (issue 18) are scored on the test suite and bundled on its unseen voices
+[[ $conf == base_cpu_round4 || $conf == base_cpu_round5 ]] && suite_round=true
+
+if want 0 && $suite_round; then
+    # a test suite of held-out sentences per condition (the sentences round 1 held out), then corpora
+    # voiced by espeak-ng and Kokoro's voices (never a reserved one), through rooms, codecs, clipping,
+    # noises and overlapping talkers; Darija in ordinary spelling
+    log 0 "data: test suite and $conf corpora from the real text in $text_dir"
     doda=$text_dir/doda
     kokoro_voices=$("$root/scripts/kokoro-voices.sh")
     [[ -f $data/suite/ary/suite.json ]] || "${awal[@]}" prepare test-suite --lang ary \
@@ -71,17 +74,30 @@ if want 0 && [[ $conf == base_cpu_round4 ]]; then
     [[ -f $data/suite/zgh/suite.json ]] || "${awal[@]}" prepare test-suite --lang zgh \
         --text "$text_dir/text/zgh_tifinagh_cv.txt" --within-split 7 0.06 0.03 \
         --kokoro-voices "$kokoro_voices" --sentences 40 --out "$data/suite"
-    voices=(--families espeak,kokoro --kokoro-voices "$kokoro_voices" --kokoro-blends 40 --channels
+    voices=(--kokoro-voices "$kokoro_voices" --kokoro-blends 40 --channels
             --noise none,white,pink,babble,overlap --heldout 0)
     ary=(--lang ary --spelling ordinary --dictionary "$doda" --text "$doda"/ongoing__*.csv
          --exclude "$data/suite/ary/suite.json")
     zgh=(--lang zgh --text "$text_dir/text/zgh_tifinagh_cv.txt" --exclude "$data/suite/zgh/suite.json")
-    "${awal[@]}" prepare synthetic "${ary[@]}" "${voices[@]}" --dev 0.01 --hours 1.5 --seed 11 --out "$data/r4-ary"
-    "${awal[@]}" prepare synthetic "${zgh[@]}" "${voices[@]}" --dev 0.02 --hours 1.0 --seed 11 --out "$data/r4-zgh"
-    "${awal[@]}" prepare synthetic "${ary[@]}" "${voices[@]}" --dev 0 --telephone --hours 0.3 --seed 12 \
-        --out "$data/r4-tel-ary"
-    "${awal[@]}" prepare synthetic "${zgh[@]}" "${voices[@]}" --dev 0 --telephone --hours 0.3 --seed 12 \
-        --out "$data/r4-tel-zgh"
+    corpus() { # name, language, families, hours, seed, more options
+        [[ -f $data/$1/train.jsonl ]] && return  # made already (a corpus is deterministic for its seed)
+        local -n lang_options=$2
+        "${awal[@]}" prepare synthetic "${lang_options[@]}" "${voices[@]}" --families "$3" --hours "$4" \
+            --seed "$5" "${@:6}" --out "$data/$1"
+    }
+    if [[ $conf == base_cpu_round4 ]]; then  # half espeak-ng, half Kokoro (the family drawn per utterance)
+        corpus r4-ary ary espeak,kokoro 1.5 11 --dev 0.01
+        corpus r4-zgh zgh espeak,kokoro 1.0 11 --dev 0.02
+        corpus r4-tel-ary ary espeak,kokoro 0.3 12 --dev 0 --telephone
+        corpus r4-tel-zgh zgh espeak,kokoro 0.3 12 --dev 0 --telephone
+    else  # round 5: new sentences and blends (new seeds), two thirds Kokoro
+        corpus r5-ary ary kokoro 0.8 21 --dev 0.015
+        corpus r5-zgh zgh kokoro 0.5 21 --dev 0.025
+        corpus r5-esp-ary ary espeak 0.4 21 --dev 0
+        corpus r5-esp-zgh zgh espeak 0.3 21 --dev 0
+        corpus r5-tel-ary ary espeak,kokoro 0.2 22 --dev 0 --telephone
+        corpus r5-tel-zgh zgh espeak,kokoro 0.2 22 --dev 0 --telephone
+    fi
 elif want 0; then
     log 0 "data: synthetic speech from the real text in $text_dir"
     doda=$text_dir/doda
@@ -125,6 +141,9 @@ dev_manifests="[$data/synthetic-ary/dev.jsonl,$data/synthetic-zgh/dev.jsonl]"
 if [[ $conf == base_cpu_round4 ]]; then
     train_manifests="[$data/r4-ary/train.jsonl,$data/r4-zgh/train.jsonl,$data/r4-tel-ary/train.jsonl,$data/r4-tel-zgh/train.jsonl]"
     dev_manifests="[$data/r4-ary/dev.jsonl,$data/r4-zgh/dev.jsonl]"
+elif [[ $conf == base_cpu_round5 ]]; then
+    train_manifests="[$(printf "$data/r5-%s/train.jsonl," ary zgh esp-ary esp-zgh tel-ary tel-zgh | sed 's/,$//')]"
+    dev_manifests="[$data/r5-ary/dev.jsonl,$data/r5-zgh/dev.jsonl]"
 fi
 
 if want 1; then
@@ -159,12 +178,14 @@ if want 2 && [[ $conf == base_gpu ]]; then
     init=$(bundled_hf "$exp/round2-hf")
     log 2 "train: conf/base_gpu.yaml from $init -> $exp"
     train_round base_gpu "$init" "$more,$data/synthetic-ary-gpu/train.jsonl,$data/synthetic-zgh-gpu/train.jsonl"
-elif want 2 && [[ $conf == base_cpu_round4 ]]; then
-    # round 3, the model bundled when round 4 was made; since then the bundled model is round 4 itself
-    # (round 3's files are in git: `git show 5fbcf74:asr/bundled/whisper-base-awal/<file>`, for redoing
-    # round 4 as made: put them in a folder and convert it with awal.asr.train.ct2_to_hf into round3-hf)
-    init=$(bundled_hf "$exp/round3-hf")
-    log 2 "train: conf/base_cpu_round4.yaml from $init -> $exp"
+elif want 2 && $suite_round; then
+    # round 4 trained from round 3, round 5 from round 4: the model bundled when it was made. Once a
+    # later round is bundled, the files it was made from are in git (round 3: `git show
+    # 5fbcf74:asr/bundled/whisper-base-awal/<file>`; round 4: 3ce6e71:...): to redo a round as made,
+    # put them in a folder and convert it with awal.asr.train.ct2_to_hf into $exp/<parent>-hf
+    [[ $conf == base_cpu_round4 ]] && parent=round3 || parent=round4
+    init=$(bundled_hf "$exp/$parent-hf")
+    log 2 "train: conf/$conf.yaml from $init -> $exp"
     "$py" -m awal.asr.train.train --config-path="$here/conf" --config-name="$conf" \
         "model.train_ds.manifest_filepath=$train_manifests" "model.validation_ds.manifest_filepath=$dev_manifests" \
         "exp_manager.exp_dir=$exp" "model.init_from=$init" "${overrides[@]}"
@@ -197,7 +218,7 @@ if want 3; then
     "${awal[@]}" export asr "$run_dir/hf" --out "$exp/model" --quantization "$quantization"
 fi
 
-if want 4 && [[ $conf == base_cpu_round4 ]]; then
+if want 4 && $suite_round; then
     # the test suite, for the exported model, the model bundled now (what stage 6 compares with) and the
     # untouched base; the last two are scored once per round (the bundled one before stage 6 replaces it)
     log 4 "evaluate: the test suite $data/suite (exported model, bundled model, untouched whisper-base)"
@@ -241,7 +262,7 @@ if want 5; then
         --command "recipes/asr/whisper/run.sh --conf $conf"
 fi
 
-if want 6 && [[ $conf == base_cpu_round4 ]]; then
+if want 6 && $suite_round; then
     log 6 "bundle: $exp/model -> asr/bundled/whisper-base-awal if its CER on the unseen voices is lower"
     "$py" -m awal.asr.train.card --bundle "$root/asr/bundled/whisper-base-awal" --model "$exp/model" \
         --eval "$exp/eval" --unseen
