@@ -181,15 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, lang, synth, rate in systems:
         texts = corpora[lang]
         _timed(lambda synth=synth, text=texts[0]: synth(text), rate)  # type: ignore[misc]  # warm-up
-        rows, audio = [], []
+        rows: list[dict[str, Any]] = []
+        audio: list[np.ndarray] = []
         for text in texts:
             row = _timed(lambda synth=synth, text=text: synth(text), rate, audio)  # type: ignore[misc]
             rows.append({**row, "chars": len(text), "words": len(text.split())})
         results[name] = {"summary": summarize(rows), "rows": rows}
-        s = results[name]["summary"]
+        s: dict[str, Any] = results[name]["summary"]
         if predictor is not None:  # the predicted MOS of the same audio, outside the timing
-            for row, clip in zip(rows, audio):
-                row["mos"] = predictor(clip, rate).as_dict()
+            for timed, clip in zip(rows, audio):
+                timed["mos"] = predictor(clip, rate).as_dict()
             s["mos"] = {
                 k: round(statistics.fmean(r["mos"][k] for r in rows), 3) for k in ("ovrl", "sig", "bak", "p808")
             }
