@@ -327,6 +327,14 @@ def _cmd_eval_tts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_mos(args: argparse.Namespace) -> int:
+    """The predicted MOS of a manifest's audio (awal.tts.quality): any speech, a voice's or a corpus's."""
+    from awal.tts.quality import manifest_mos
+
+    print(json.dumps(manifest_mos(args.manifest, progress=not args.no_progress), ensure_ascii=False))
+    return 0
+
+
 def _cmd_eval_asr(args: argparse.Namespace) -> int:
     from awal.asr.evaluate import evaluate_asr, evaluate_suite, suite_table
 
@@ -863,6 +871,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the predicted MOS of the speech (DNSMOS; the quality extra), beside the CER")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_eval_tts)
+    p = eval_sub.add_parser(
+        "mos",
+        help="predicted MOS of a manifest's audio (JSON)",
+        description="Predict the mean opinion score of every clip of a manifest without a reference "
+        "(DNSMOS: sig, bak, ovrl, p808; 1-5; the quality extra) and print the means as JSON: e.g. a "
+        "teacher voice's corpus from awal prepare synthetic, or recordings.",
+    )
+    p.add_argument("--manifest", required=True, help="a NeMo manifest (audio_filepath, duration)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_eval_mos)
     return parser
 
 

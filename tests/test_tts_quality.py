@@ -91,3 +91,24 @@ def test_eval_tts_reports_the_predicted_mos_beside_the_cer(tmp_path: Path) -> No
     # --no-mos: the round trip alone
     done = subprocess.run([*cmd, "--no-mos"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0 and "mos" not in json.loads(done.stdout), done.stderr[-3000:]
+
+
+def test_eval_mos_scores_a_manifest(tmp_path: Path, speech, predictor) -> None:
+    """``awal eval mos``: the means over a manifest's clips (one clean, one in noise)."""
+    import soundfile as sf
+
+    samples, rate = speech
+    noisy = samples + np.random.default_rng(1).standard_normal(len(samples)).astype(np.float32) * 0.05
+    rows = []
+    for name, clip in (("clean.wav", samples), ("noisy.wav", np.clip(noisy, -1, 1))):
+        sf.write(tmp_path / name, clip, rate)
+        rows.append({"audio_filepath": name, "duration": len(clip) / rate, "text": "x", "lang": "ary"})
+    manifest = tmp_path / "clips.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "awal", "eval", "mos", "--manifest", str(manifest), "--no-progress"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["clips"] == 2 and report["model"].startswith("DNSMOS")
+    clean, loud = predictor(samples, rate), predictor(np.clip(noisy, -1, 1), rate)
+    assert report["bak"] == pytest.approx((clean.bak + loud.bak) / 2, abs=0.002)
