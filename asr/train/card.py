@@ -467,15 +467,20 @@ def bundle(model: Path, dest: Path) -> bool:
     return bundle_when_better(model, dest, mean_cer, "mean CER", "4 and 5")
 
 
-def bundle_if_better_unseen(model: Path, dest: Path, eval_dir: Path) -> bool:
-    """Copy ``model`` to ``dest`` when its mean CER on the test suite's unseen voices is lower than
-    that of the model bundled when stage 4 scored both (``suite-model.json``, ``suite-bundled.json``
-    in ``eval_dir``: the same suite, the same decoding)."""
+#: How much lower (CER, absolute) the mean on the unseen voices must be for a round to replace the
+#: bundled model: the suite's sets hold 40 sentences each, and a new binary stays in git for good.
+MIN_UNSEEN_GAIN = 0.01
+
+
+def bundle_if_better_unseen(model: Path, dest: Path, eval_dir: Path, min_gain: float = MIN_UNSEEN_GAIN) -> bool:
+    """Copy ``model`` to ``dest`` when its mean CER on the test suite's unseen voices is lower, by
+    more than ``min_gain``, than that of the model bundled when stage 4 scored both
+    (``suite-model.json``, ``suite-bundled.json`` in ``eval_dir``: the same suite, the same decoding)."""
     reports = suite_reports(eval_dir)
     if "model" not in reports:
         raise SystemExit(f"{eval_dir}: no {SUITE_REPORTS['model']} (run stage 4 first)")
     scores = {model: unseen_cer(reports["model"]), dest: unseen_cer(reports.get("bundled", {}))}
-    return bundle_when_better(model, dest, scores.get, "mean CER on unseen voices", "4")
+    return bundle_when_better(model, dest, scores.get, "mean CER on unseen voices", "4", margin=min_gain)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -492,6 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--unseen", action="store_true",
                         help="with --bundle: compare the mean CER on the test suite's unseen voices (--eval's "
                         "suite-model.json against suite-bundled.json), not the held-out CER")  # fmt: skip
+    parser.add_argument("--min-gain", type=float, default=100 * MIN_UNSEEN_GAIN, metavar="POINTS",
+                        help="with --unseen: how much lower the mean CER must be, in percentage points "
+                        f"(default {100 * MIN_UNSEEN_GAIN:g})")  # fmt: skip
     args = parser.parse_args(argv)
     if args.bundle:
         if not args.model:
@@ -499,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.unseen:
             if not args.eval:
                 parser.error("--unseen needs --eval")
-            bundle_if_better_unseen(Path(args.model), Path(args.bundle), Path(args.eval))
+            bundle_if_better_unseen(Path(args.model), Path(args.bundle), Path(args.eval), args.min_gain / 100)
         else:
             bundle(Path(args.model), Path(args.bundle))
         return 0

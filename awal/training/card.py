@@ -19,15 +19,18 @@ def pct(value: float | None) -> str:
 
 
 def bundle_when_better(model: Path, dest: Path, score: Callable[[Path], float | None], what: str,
-                       stages: str) -> bool:  # fmt: skip
+                       stages: str, margin: float = 0.0) -> bool:  # fmt: skip
     """Copy ``model`` to ``dest`` when its ``score`` (lower is better: the ASR model's mean CER, a
-    voice's mean round-trip CER) is lower than ``dest``'s (or ``dest`` has none); ``stages``: the
-    recipe stages that write the metrics, named when ``model`` has none."""
+    voice's mean round-trip CER) is lower than ``dest``'s by more than ``margin`` (or ``dest`` has
+    none); ``stages``: the recipe stages that write the metrics, named when ``model`` has none.
+    (A margin: every bundled binary stays in git's history, so a gain within the test sets' noise
+    does not replace one.)"""
     new, old = score(model), score(dest)
     if new is None:
         raise SystemExit(f"{model}: no metrics in awal.json (run stages {stages} first)")
-    if old is not None and new >= old:
-        print(f"kept {dest}: its {what} {pct(old)} is not worse than {pct(new)}")
+    if old is not None and new >= old - margin:
+        by = f" by more than {100 * margin:.1f} points" if margin else ""
+        print(f"kept {dest}: its {what} {pct(old)} is not worse than {pct(new)}{by}")
         return False
     tmp = dest.with_name(dest.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
