@@ -9,7 +9,7 @@ voice), ``bak`` the background (noise), ``ovrl`` the whole, and a P.808 overall 
 each on the 1-5 scale. Its ONNX models ship inside the ``speechmos`` wheel (MIT, Microsoft's
 models and scoring), so it runs offline: the ``quality`` extra. It was chosen over the other
 predictors on PyPI because its weights are in the package: ``nisqa`` ships none, and UTMOS,
-SCOREQ, WV-MOS, SQUIM and torchmetrics' DNSMOS fetch theirs at run time (docs/tts.md, "Quality").
+SCOREQ, WV-MOS, SQUIM and torchmetrics' DNSMOS fetch theirs at run time (docs/tts.md, "Predicted MOS").
 
 What it measures and what it does not: DNSMOS was trained on English and other languages' speech
 through real rooms and devices; it hears timbre, buzz, noise and band limits, not whether the
