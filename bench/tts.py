@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     predictor = None
     if args.mos:
-        from awal.tts.quality import MosPredictor
+        from awal.tts.quality import MosPredictor, mean_mos
 
         predictor = MosPredictor()
     results: dict[str, Any] = {}
@@ -189,11 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[name] = {"summary": summarize(rows), "rows": rows}
         s: dict[str, Any] = results[name]["summary"]
         if predictor is not None:  # the predicted MOS of the same audio, outside the timing
-            for timed, clip in zip(rows, audio):
-                timed["mos"] = predictor(clip, rate).as_dict()
-            s["mos"] = {
-                k: round(statistics.fmean(r["mos"][k] for r in rows), 3) for k in ("ovrl", "sig", "bak", "p808")
-            }
+            scores = [predictor(clip, rate) for clip in audio]
+            for timed, mos in zip(rows, scores):
+                timed["mos"] = mos.as_dict()
+            s["mos"] = mean_mos(scores)
         quality = (
             f"   MOS ovrl {s['mos']['ovrl']:.2f} sig {s['mos']['sig']:.2f} p808 {s['mos']['p808']:.2f}"
             if "mos" in s

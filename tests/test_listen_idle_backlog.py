@@ -66,10 +66,9 @@ def _call(repeats: int = 3) -> np.ndarray:
 
 def _said(repeats: int = 3) -> str:
     """What :func:`_call` says: the samples' transcripts in the same order."""
-    texts = {}
-    for line in (SAMPLES / "heldout.jsonl").read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        texts[item["audio_filepath"]] = item["text"]
+    from awal.manifest import read_manifest
+
+    texts = {r.audio_filepath: r.text for r in read_manifest(SAMPLES / "heldout.jsonl", resolve_paths=False)}
     return " ".join([texts[p.name] for p in sorted(SAMPLES.glob("ary_*.wav"))] * repeats)
 
 

@@ -53,7 +53,7 @@ class Mos:
 
 
 class MosPredictor:
-    """DNSMOS, loaded once (two ONNX models, a few seconds); call it on each clip."""
+    """DNSMOS, loaded once (two ONNX models); call it on each clip."""
 
     def __init__(self) -> None:
         if importlib.util.find_spec("speechmos") is None:
@@ -66,7 +66,7 @@ class MosPredictor:
 
     def __call__(self, samples: np.ndarray, sr: int) -> Mos:
         """Scores of ``samples`` (mono, any rate, float in [-1, 1] or int16)."""
-        import soxr
+        from awal.audio import resample
 
         audio = np.asarray(samples)
         if audio.dtype == np.int16:
@@ -74,8 +74,7 @@ class MosPredictor:
         audio = audio.astype(np.float32).reshape(-1)
         if audio.size < sr // 10:
             raise InputError(f"too short to score: {audio.size / sr:.2f} s (at least 0.1 s)")
-        if sr != _RATE:
-            audio = soxr.resample(audio, sr, _RATE).astype(np.float32)
+        audio = resample(audio, sr, _RATE)
         scores: dict[str, Any] = self._model(np.clip(audio, -1.0, 1.0), _RATE, False)
         return Mos(float(scores["ovrl_mos"]), float(scores["sig_mos"]), float(scores["bak_mos"]),
                    float(scores["p808_mos"]))  # fmt: skip
